@@ -1,0 +1,176 @@
+import {
+  connectMongo,
+  connectRedis,
+  createJobCache,
+  createLogger,
+  encodeEvent,
+  ensureIndexes,
+  foldEvents,
+  joblineCollections,
+  newEvent,
+  DEFAULT_BACKOFF,
+  type JobEvent,
+  type JoblineCollections,
+  type MongoConnection,
+} from '@jobline/libs';
+import { testInfra, testNamespace } from '@jobline/libs/testing';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createBatchPersister, type LogMessage, type PoisonMessage } from './persist-batch';
+
+const logger = createLogger({ service: 'test', level: 'error' });
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+function jobHistory(tenantId = 'acme'): JobEvent[] {
+  const ctx = (ms: number) => ({ jobId, tenantId, source: 'runner' as const, now: at(ms) });
+  const jobId = randomUUID();
+  return [
+    newEvent(
+      'JobRequested',
+      { ...ctx(0), source: 'producer' },
+      {
+        type: 'sleep',
+        payload: { ms: 10 },
+        runAt: null,
+        maxAttempts: 1,
+        backoff: DEFAULT_BACKOFF,
+        timeoutMs: null,
+        callbackUrl: null,
+        notify: null,
+        metadata: {},
+        idempotencyKey: null,
+      },
+    ),
+    newEvent('JobStarted', ctx(10), { attempt: 1, runnerId: 'r1' }),
+    newEvent('JobCompleted', ctx(30), { attempt: 1, result: { sleptMs: 10 }, resultUrl: null }),
+  ];
+}
+
+/** Lays events out as a partition's log would: consecutive offsets from `first`. */
+function asLog(events: JobEvent[], first = 0): LogMessage[] {
+  return events.map((event, i) => ({ offset: first + i, value: Buffer.from(encodeEvent(event).value as string) }));
+}
+
+describe('persistBatch against MongoDB and Redis', () => {
+  let mongo: MongoConnection;
+  let redis: Redis;
+  let collections: JoblineCollections;
+  let quarantined: PoisonMessage[];
+  let persist: ReturnType<typeof createBatchPersister>;
+  const ns = testNamespace();
+
+  beforeAll(async () => {
+    const infra = testInfra();
+    mongo = await connectMongo(infra.mongoUri, ns.database);
+    redis = connectRedis(infra.redisUrl);
+    await redis.connect();
+    collections = joblineCollections(mongo.db);
+    await ensureIndexes(collections);
+  });
+
+  beforeEach(() => {
+    quarantined = [];
+    persist = createBatchPersister({
+      collections,
+      cache: createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
+      topic: `${ns.topicPrefix}job-events`,
+      logger,
+      quarantine: async (messages) => {
+        quarantined.push(...messages);
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await mongo.db.dropDatabase();
+    const keys = await redis.keys(`${ns.redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await Promise.all([mongo.client.close(), redis.quit()]);
+  });
+
+  it('folds a job history into the projection, the event log, the checkpoint and the cache', async () => {
+    const events = jobHistory();
+    const jobId = events[0]!.jobId;
+
+    const result = await persist(0, asLog(events));
+
+    expect(result).toEqual({ events: 3, duplicates: 0, poison: 0, jobsChanged: 1 });
+    const doc = await collections.jobs.findOne({ _id: jobId });
+    expect(doc).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      result: { sleptMs: 10 },
+      position: { partition: 0, offset: 2 },
+    });
+    expect(await collections.jobEvents.countDocuments({ jobId })).toBe(3);
+    const checkpoint = await collections.checkpoints.findOne({ _id: `${ns.topicPrefix}job-events:0` });
+    expect(checkpoint?.nextOffset).toBe(3);
+    const cached = await createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }).get('acme', jobId);
+    expect(cached?.status).toBe('completed');
+  });
+
+  it('is idempotent: the same events delivered twice leave one event row each and the same projection', async () => {
+    const events = jobHistory();
+    const jobId = events[0]!.jobId;
+    const log = asLog(events, 100);
+
+    await persist(1, log);
+    const once = await collections.jobs.findOne({ _id: jobId });
+    const second = await persist(1, log);
+    const overlapping = await persist(1, [log[1]!, log[2]!]);
+
+    expect(second.duplicates).toBe(3);
+    expect(overlapping.duplicates).toBe(2);
+    expect(await collections.jobEvents.countDocuments({ jobId })).toBe(3);
+    expect(await collections.jobs.findOne({ _id: jobId })).toEqual(once);
+    expect(once).toMatchObject({ ...foldEvents(events), position: { partition: 1, offset: 102 } });
+  });
+
+  it('skips events at or before the position the projection holds, even when they are new event ids', async () => {
+    const events = jobHistory();
+    const jobId = events[0]!.jobId;
+    await persist(2, asLog(events, 0));
+    const stale = { ...events[1]!, eventId: randomUUID() };
+
+    await persist(2, [{ offset: 1, value: Buffer.from(JSON.stringify(stale)) }]);
+
+    expect(await collections.jobs.findOne({ _id: jobId })).toMatchObject({
+      status: 'completed',
+      position: { offset: 2 },
+    });
+  });
+
+  it('quarantines undecodable messages and keeps folding the rest of the batch', async () => {
+    const events = jobHistory();
+    const log = asLog(events, 0);
+    const batch = [
+      log[0]!,
+      { offset: 1, value: Buffer.from('{not json') },
+      { ...log[1]!, offset: 2 },
+      { offset: 3, value: Buffer.from('{"type":"JobStarted"}') },
+    ];
+
+    const result = await persist(3, batch);
+
+    expect(result.poison).toBe(2);
+    expect(quarantined.map((q) => q.offset)).toEqual([1, 3]);
+    expect(await collections.jobs.findOne({ _id: events[0]!.jobId })).toMatchObject({ status: 'processing' });
+    expect((await collections.checkpoints.findOne({ _id: `${ns.topicPrefix}job-events:3` }))?.nextOffset).toBe(4);
+  });
+
+  it('never lets the cache go back to an older view of a job', async () => {
+    const events = jobHistory('tenant-b');
+    const jobId = events[0]!.jobId;
+    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
+    await persist(4, asLog(events, 0));
+
+    await cache.putIfAbsent({
+      tenantId: 'tenant-b',
+      view: { ...(await cache.get('tenant-b', jobId))!, status: 'pending' },
+    });
+
+    expect((await cache.get('tenant-b', jobId))?.status).toBe('completed');
+    expect(await cache.get('someone-else', jobId)).toBeNull();
+  });
+});

@@ -1,0 +1,178 @@
+import {
+  checkpointId,
+  decodeEvent,
+  evolve,
+  jobFromDocument,
+  toJobView,
+  type JobCache,
+  type JobDocument,
+  type JobEvent,
+  type JobEventDocument,
+  type JoblineCollections,
+  type Logger,
+} from '@jobline/libs';
+import { MongoBulkWriteError, type AnyBulkWriteOperation } from 'mongodb';
+
+export interface LogMessage {
+  offset: number;
+  value: Buffer | null;
+}
+
+export interface PoisonMessage {
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+  reason: string;
+}
+
+export interface BatchPersisterDeps {
+  collections: JoblineCollections;
+  cache: JobCache;
+  topic: string;
+  logger: Logger;
+  /** Puts an undecodable message aside (the quarantine topic) so the partition keeps flowing. */
+  quarantine: (messages: PoisonMessage[]) => Promise<void>;
+}
+
+export interface PersistResult {
+  events: number;
+  duplicates: number;
+  poison: number;
+  jobsChanged: number;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Folds one partition's batch of the event log into MongoDB, idempotently:
+ * 1. every event is appended to `job_events` under its event id (a duplicate is ignored);
+ * 2. each job's projection is advanced with `evolve`, skipping events at or before the position it already holds;
+ * 3. the checkpoint (next offset of this partition) is saved;
+ * 4. the Redis cache is refreshed with views versioned by log offset, so an older view never replaces a newer one.
+ * Delivering the same batch twice, or any overlap of batches, leaves the same documents.
+ */
+export function createBatchPersister(deps: BatchPersisterDeps) {
+  const { jobs, jobEvents, checkpoints } = deps.collections;
+
+  return async function persistBatch(partition: number, messages: readonly LogMessage[]): Promise<PersistResult> {
+    const events: { event: JobEvent; offset: number }[] = [];
+    const poison: PoisonMessage[] = [];
+    for (const message of messages) {
+      const decoded = decodeEvent(message.value);
+      if (decoded.ok) events.push({ event: decoded.event, offset: message.offset });
+      else poison.push({ partition, offset: message.offset, value: message.value, reason: decoded.reason });
+    }
+    if (poison.length > 0) {
+      deps.logger.warn('quarantining undecodable events', {
+        partition,
+        offsets: poison.map((p) => p.offset),
+        reasons: [...new Set(poison.map((p) => p.reason))],
+      });
+      await deps.quarantine(poison);
+    }
+
+    const duplicates = await appendEvents(
+      events.map(({ event, offset }) => ({
+        _id: event.eventId,
+        event,
+        jobId: event.jobId,
+        tenantId: event.tenantId,
+        position: { partition, offset },
+      })),
+    );
+
+    const jobIds = [...new Set(events.map((e) => e.event.jobId))];
+    const current = new Map<string, JobDocument>();
+    if (jobIds.length > 0) {
+      for (const doc of await jobs.find({ _id: { $in: jobIds } }).toArray()) current.set(doc._id, doc);
+    }
+    const changed = new Map<string, { doc: JobDocument; previousOffset: number | null }>();
+    for (const { event, offset } of events) {
+      const existing = current.get(event.jobId);
+      if (existing && existing.position.partition === partition && existing.position.offset >= offset) continue;
+      const next = evolve(existing ? jobFromDocument(existing) : null, event);
+      if (!next) {
+        deps.logger.warn('event for an unknown job; ignoring', { jobId: event.jobId, type: event.type, offset });
+        continue;
+      }
+      const doc: JobDocument = { ...next, _id: next.id, position: { partition, offset } };
+      const previousOffset = changed.get(event.jobId)?.previousOffset ?? existing?.position.offset ?? null;
+      current.set(event.jobId, doc);
+      changed.set(event.jobId, { doc, previousOffset });
+    }
+    await writeProjection([...changed.values()]);
+
+    const last = messages.at(-1);
+    if (last) {
+      await checkpoints.updateOne(
+        { _id: checkpointId(deps.topic, partition) },
+        { $set: { topic: deps.topic, partition, nextOffset: last.offset + 1, updatedAt: new Date() } },
+        { upsert: true },
+      );
+    }
+    await refreshCache([...changed.values()].map((c) => c.doc));
+    return { events: events.length, duplicates, poison: poison.length, jobsChanged: changed.size };
+  };
+
+  async function appendEvents(docs: JobEventDocument[]): Promise<number> {
+    if (docs.length === 0) return 0;
+    try {
+      await jobEvents.insertMany(docs, { ordered: false });
+      return 0;
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      return errors.length;
+    }
+  }
+
+  /**
+   * Writes are conditional on the position the document had when read, so that if another persister instance
+   * advanced the job in the meantime (a rebalance hand-over), its newer state is kept.
+   */
+  async function writeProjection(changes: { doc: JobDocument; previousOffset: number | null }[]) {
+    if (changes.length === 0) return;
+    const operations: AnyBulkWriteOperation<JobDocument>[] = changes.map(({ doc, previousOffset }) =>
+      previousOffset === null
+        ? { insertOne: { document: doc } }
+        : {
+            replaceOne: {
+              filter: { _id: doc._id, 'position.offset': previousOffset },
+              replacement: doc,
+            },
+          },
+    );
+    try {
+      await jobs.bulkWrite(operations, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      deps.logger.warn('jobs were created concurrently by another persister; kept theirs', { count: errors.length });
+    }
+  }
+
+  async function refreshCache(docs: JobDocument[]) {
+    if (docs.length === 0) return;
+    try {
+      await deps.cache.putNewer(
+        docs.map((doc) => ({
+          tenantId: doc.tenantId,
+          view: toJobView(jobFromDocument(doc)),
+          version: doc.position.offset,
+        })),
+      );
+    } catch (err) {
+      // The projection is written; a stale cached view must not hide it. Evict, so readers fall back to MongoDB.
+      const jobIds = docs.map((d) => d._id);
+      const evicted = await deps.cache.evict(jobIds).then(
+        () => true,
+        () => false,
+      );
+      deps.logger.error('job cache refresh failed', { jobs: jobIds.length, evicted, err: (err as Error).message });
+    }
+  }
+}
+
+export type BatchPersister = ReturnType<typeof createBatchPersister>;

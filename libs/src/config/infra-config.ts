@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { envInt, envList } from './load-config';
+
+/** Connection settings shared by every service. Defaults point at the local stack (`npm run stack -- start`). */
+export const InfraEnv = z.object({
+  /** Comma-separated Kafka bootstrap brokers. @defaultValue `127.0.0.1:9092` */
+  KAFKA_BROKERS: envList('127.0.0.1:9092').pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'expected host:port')).min(1)),
+  /** Prefix of every Kafka topic name. @defaultValue `jobline.` */
+  KAFKA_TOPIC_PREFIX: z.string().default('jobline.'),
+  /** Partitions of the event topic when jobline creates it (fixed afterwards: the key decides the partition). */
+  KAFKA_EVENT_PARTITIONS: envInt(6, 1, 1000),
+  /** Replication factor of the topics jobline creates. @defaultValue 1 */
+  KAFKA_REPLICATION_FACTOR: envInt(1, 1, 10),
+  /** MongoDB connection string. @defaultValue `mongodb://127.0.0.1:27017` */
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URI')
+    .default('mongodb://127.0.0.1:27017'),
+  /** MongoDB database name. @defaultValue `jobline` */
+  MONGODB_DB: z.string().min(1).default('jobline'),
+  /** Redis URL. @defaultValue `redis://127.0.0.1:6379` */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key and channel. @defaultValue `jobline:` */
+  REDIS_KEY_PREFIX: z.string().default('jobline:'),
+  /** How long a job view stays in the Redis cache, in seconds. @defaultValue 86400 */
+  JOB_CACHE_TTL_SECONDS: envInt(86_400),
+  /** `error`, `warn`, `info`, `debug`. @defaultValue `info` */
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /** `json` for machines, `pretty` for a terminal. @defaultValue `json` */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+});
+export type InfraConfig = z.infer<typeof InfraEnv>;

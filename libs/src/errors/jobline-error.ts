@@ -1,0 +1,56 @@
+/**
+ * Stable error codes. Clients and data teams match on these strings; the producer maps each to an HTTP status in its
+ * problem+json middleware. Add codes; never change what an existing one means.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'JOB_NOT_FOUND',
+  'ROUTE_NOT_FOUND',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'JOB_ALREADY_FINISHED',
+  'JOB_NOT_CANCELLABLE',
+  'JOB_NOT_RETRYABLE',
+  'UNKNOWN_JOB_TYPE',
+  'HANDLER_FAILED',
+  'JOB_TIMED_OUT',
+  'JOB_ABORTED',
+  'KAFKA_UNAVAILABLE',
+  'DEPENDENCY_UNAVAILABLE',
+  'CONFIG_INVALID',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `payload.ms`. */
+  field: string;
+  message: string;
+  code: string;
+}
+
+export interface JoblineErrorOptions {
+  /** Whether trying the same thing again may succeed. Non-retryable job errors skip the remaining attempts. */
+  retryable?: boolean;
+  cause?: unknown;
+  details?: FieldIssue[];
+}
+
+export class JoblineError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: FieldIssue[];
+
+  constructor(code: ErrorCode, message: string, options: JoblineErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'JoblineError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? [];
+  }
+}
+
+export function isJoblineError(err: unknown): err is JoblineError {
+  return err instanceof JoblineError;
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * The job event contract published on `jobline.job-events`. Every schema here is declared once; the TypeScript
+ * types, the published JSON Schemas and the OpenAPI document are all derived from it. Extend with new event types
+ * and optional fields; never repurpose an existing one.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const EventSource = z.enum(['producer', 'runner', 'consumer', 'cli']);
+export type EventSource = z.infer<typeof EventSource>;
+
+export const JobErrorInfo = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type JobErrorInfo = z.infer<typeof JobErrorInfo>;
+
+export const BackoffPolicy = z.object({
+  type: z.enum(['fixed', 'exponential']),
+  delayMs: z.number().int().min(0),
+  maxDelayMs: z.number().int().min(0).optional(),
+});
+export type BackoffPolicy = z.infer<typeof BackoffPolicy>;
+
+export const NotifySpec = z.object({ email: z.email() });
+export type NotifySpec = z.infer<typeof NotifySpec>;
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const JobRequestedData = z.object({
+  type: z.string().min(1),
+  payload: z.unknown(),
+  runAt: timestamp.nullable(),
+  maxAttempts: z.number().int().min(1),
+  backoff: BackoffPolicy,
+  timeoutMs: z.number().int().positive().nullable(),
+  callbackUrl: z.url().nullable(),
+  notify: NotifySpec.nullable(),
+  metadata: z.record(z.string(), z.string()),
+  idempotencyKey: z.string().nullable(),
+});
+
+export const JobStartedData = z.object({
+  attempt: z.number().int().min(1),
+  runnerId: z.string().min(1),
+});
+
+export const JobProgressedData = z.object({
+  attempt: z.number().int().min(1),
+  current: z.number().min(0),
+  total: z.number().min(0).nullable(),
+  message: z.string().nullable(),
+});
+
+export const JobCompletedData = z.object({
+  attempt: z.number().int().min(1),
+  result: z.unknown(),
+  resultUrl: z.string().nullable(),
+});
+
+export const JobAttemptFailedData = z.object({
+  attempt: z.number().int().min(1),
+  error: JobErrorInfo,
+  /** Set when another attempt is scheduled; absent when this failure is terminal. */
+  nextRunAt: timestamp.nullable(),
+});
+
+export const JobDeadLetteredData = z.object({
+  attempt: z.number().int().min(0),
+  error: JobErrorInfo.nullable(),
+});
+
+export const JobCancelRequestedData = z.object({
+  reason: z.string().nullable(),
+});
+
+export const JobCancelledData = z.object({
+  reason: z.string().nullable(),
+});
+
+export const JobRetryRequestedData = z.object({
+  /**
+   * The attempt number up to which the redriven job may run (attempt numbers keep counting across redrives, so that
+   * every event stays absolute and replays of older attempts are recognisable).
+   */
+  attemptLimit: z.number().int().min(1),
+});
+
+function eventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({
+    eventId: z.uuid(),
+    jobId: z.uuid(),
+    tenantId: z.string().min(1),
+    type: z.literal(type),
+    schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+    occurredAt: timestamp,
+    source: EventSource,
+    data,
+  });
+}
+
+export const JobRequested = eventSchema('JobRequested', JobRequestedData);
+export const JobStarted = eventSchema('JobStarted', JobStartedData);
+export const JobProgressed = eventSchema('JobProgressed', JobProgressedData);
+export const JobCompleted = eventSchema('JobCompleted', JobCompletedData);
+export const JobAttemptFailed = eventSchema('JobAttemptFailed', JobAttemptFailedData);
+export const JobDeadLettered = eventSchema('JobDeadLettered', JobDeadLetteredData);
+export const JobCancelRequested = eventSchema('JobCancelRequested', JobCancelRequestedData);
+export const JobCancelled = eventSchema('JobCancelled', JobCancelledData);
+export const JobRetryRequested = eventSchema('JobRetryRequested', JobRetryRequestedData);
+
+export const JobEvent = z.discriminatedUnion('type', [
+  JobRequested,
+  JobStarted,
+  JobProgressed,
+  JobCompleted,
+  JobAttemptFailed,
+  JobDeadLettered,
+  JobCancelRequested,
+  JobCancelled,
+  JobRetryRequested,
+]);
+export type JobEvent = z.infer<typeof JobEvent>;
+export type JobEventType = JobEvent['type'];
+export type JobEventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;
+
+export const JOB_EVENT_TYPES = JobEvent.options.map((o) => o.shape.type.value) as JobEventType[];

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Payload schemas per job type: validated at the edge (producer) and parsed again by the runner's handlers. */
+export const SleepPayload = z
+  .object({
+    /** How long the job runs, in milliseconds. */
+    ms: z.number().int().min(0).max(3_600_000),
+  })
+  .strict();
+export type SleepPayload = z.infer<typeof SleepPayload>;
+
+export const NoopPayload = z.object({}).strict();
+export type NoopPayload = z.infer<typeof NoopPayload>;
+
+export const JOB_PAYLOAD_SCHEMAS = {
+  sleep: SleepPayload,
+  noop: NoopPayload,
+} as const;
+
+export type JobType = keyof typeof JOB_PAYLOAD_SCHEMAS;
+export const JOB_TYPES = Object.keys(JOB_PAYLOAD_SCHEMAS) as JobType[];
+
+export function isJobType(type: string): type is JobType {
+  return Object.hasOwn(JOB_PAYLOAD_SCHEMAS, type);
+}

@@ -1,0 +1,73 @@
+import type { JobErrorInfo, JobEvent } from '../events/job-events';
+import { newEvent, type EventContext } from '../events/new-event';
+import { JoblineError } from '../errors/jobline-error';
+import { backoffDelayMs } from './backoff';
+import { isTerminal, type Job } from './job';
+
+export type JobCommand =
+  | { type: 'StartAttempt'; attempt: number; runnerId: string }
+  | { type: 'CompleteAttempt'; attempt: number; result: unknown; resultUrl: string | null }
+  | { type: 'FailAttempt'; attempt: number; error: JobErrorInfo }
+  | { type: 'CancelJob'; reason: string | null }
+  | { type: 'RetryJob' };
+
+export interface DecideContext extends Omit<EventContext, 'jobId' | 'tenantId'> {
+  /** A number in [0, 1) for backoff jitter. */
+  random: number;
+}
+
+/**
+ * Decides which events a command produces against the job's current state, or throws a `JoblineError` with a stable
+ * code when the command is not allowed in that state. Pure: the clock and randomness come in through `ctx`.
+ */
+export function decide(command: JobCommand, job: Job | null, ctx: DecideContext): JobEvent[] {
+  if (!job) throw new JoblineError('JOB_NOT_FOUND', 'job not found');
+  const eventCtx: EventContext = { jobId: job.id, tenantId: job.tenantId, source: ctx.source, now: ctx.now };
+
+  switch (command.type) {
+    case 'StartAttempt':
+      if (isTerminal(job.status)) {
+        throw new JoblineError('JOB_ALREADY_FINISHED', `job is already ${job.status}`);
+      }
+      return [newEvent('JobStarted', eventCtx, { attempt: command.attempt, runnerId: command.runnerId })];
+    case 'CompleteAttempt':
+      if (isTerminal(job.status)) {
+        throw new JoblineError('JOB_ALREADY_FINISHED', `job is already ${job.status}`);
+      }
+      return [
+        newEvent('JobCompleted', eventCtx, {
+          attempt: command.attempt,
+          result: command.result,
+          resultUrl: command.resultUrl,
+        }),
+      ];
+    case 'FailAttempt': {
+      if (isTerminal(job.status)) {
+        throw new JoblineError('JOB_ALREADY_FINISHED', `job is already ${job.status}`);
+      }
+      const retry = command.error.retryable && command.attempt < job.attemptLimit;
+      const nextRunAt = retry
+        ? new Date(ctx.now.getTime() + backoffDelayMs(command.attempt, job.backoff, ctx.random)).toISOString()
+        : null;
+      return [newEvent('JobAttemptFailed', eventCtx, { attempt: command.attempt, error: command.error, nextRunAt })];
+    }
+    case 'CancelJob':
+      if (isTerminal(job.status)) {
+        throw new JoblineError('JOB_NOT_CANCELLABLE', `a ${job.status} job cannot be cancelled`);
+      }
+      if (job.status === 'processing') {
+        // A running job is cancelled cooperatively: the runner aborts the handler and then emits JobCancelled.
+        return [newEvent('JobCancelRequested', eventCtx, { reason: command.reason })];
+      }
+      return [newEvent('JobCancelled', eventCtx, { reason: command.reason })];
+    case 'RetryJob':
+      if (job.status !== 'failed') {
+        throw new JoblineError('JOB_NOT_RETRYABLE', `only a failed job can be retried; this one is ${job.status}`);
+      }
+      return [newEvent('JobRetryRequested', eventCtx, { attemptLimit: job.attempts + job.maxAttempts })];
+    default: {
+      const _never: never = command;
+      return _never;
+    }
+  }
+}

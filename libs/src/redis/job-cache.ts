@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import type { JobView } from '../jobs/job-view';
+
+export interface CachedJob {
+  tenantId: string;
+  view: JobView;
+}
+
+/** The hot read path: job views by id. */
+export interface JobCache {
+  /** Caches a view only if none is cached yet (the producer's first write must never hide a fresher one). */
+  putIfAbsent(job: CachedJob): Promise<void>;
+  /** Caches views, each only if its version (the log offset it reflects) is newer than the cached one's. */
+  putNewer(jobs: readonly (CachedJob & { version: number })[]): Promise<void>;
+  /** Drops cached views, so that reads go to MongoDB. */
+  evict(jobIds: readonly string[]): Promise<void>;
+  /** The cached view, or null when it is missing or belongs to another tenant. */
+  get(tenantId: string, jobId: string): Promise<JobView | null>;
+}
+
+// KEYS[1] job key; ARGV: version, tenantId, view JSON, ttl seconds. -1 as version means "only if absent".
+const PUT_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 't', ARGV[2], 'view', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+export function createJobCache(redis: Redis, options: { keyPrefix: string; ttlSeconds: number }): JobCache {
+  const key = (jobId: string) => `${options.keyPrefix}job:${jobId}`;
+  const put = (job: CachedJob, version: number) =>
+    redis.eval(PUT_IF_NEWER, 1, key(job.view.id), version, job.tenantId, JSON.stringify(job.view), options.ttlSeconds);
+
+  return {
+    async putIfAbsent(job) {
+      await put(job, -1);
+    },
+    async putNewer(jobs) {
+      if (jobs.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const job of jobs) {
+        pipeline.eval(
+          PUT_IF_NEWER,
+          1,
+          key(job.view.id),
+          job.version,
+          job.tenantId,
+          JSON.stringify(job.view),
+          options.ttlSeconds,
+        );
+      }
+      const results = await pipeline.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+    },
+    async evict(jobIds) {
+      if (jobIds.length > 0) await redis.del(...jobIds.map(key));
+    },
+    async get(tenantId, jobId) {
+      const [tenant, view] = await redis.hmget(key(jobId), 't', 'view');
+      if (tenant !== tenantId || !view) return null;
+      return JSON.parse(view) as JobView;
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  connectMongo,
+  connectRedis,
+  createJobCache,
+  createKafka,
+  createKafkaEventPublisher,
+  createLogger,
+  ensureIndexes,
+  ensureTopics,
+  joblineCollections,
+  topicNames,
+  type JobDocument,
+  type KafkaEventPublisher,
+  type MongoConnection,
+} from '@jobline/libs';
+import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import { createApp } from './app';
+import { createJobReader } from './job-reader';
+
+const logger = createLogger({ service: 'test', level: 'error' });
+
+describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
+  const ns = testNamespace();
+  const topics = topicNames(ns.topicPrefix);
+  let server: Server;
+  let base: string;
+  let mongo: MongoConnection;
+  let redis: Redis;
+  let admin: Admin;
+  let publisher: KafkaEventPublisher;
+  let tap: Awaited<ReturnType<typeof tapEvents>>;
+
+  beforeAll(async () => {
+    const infra = testInfra();
+    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-producer', logger });
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
+    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
+    await publisher.connect();
+    mongo = await connectMongo(infra.mongoUri, ns.database);
+    redis = connectRedis(infra.redisUrl);
+    await redis.connect();
+    const collections = joblineCollections(mongo.db);
+    await ensureIndexes(collections);
+    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
+    const app = createApp({
+      publisher,
+      cache,
+      reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+      tokens: new Map([
+        ['token-a', 'tenant-a'],
+        ['token-b', 'tenant-b'],
+      ]),
+      readiness: { redis: () => redis.ping() },
+      maxBodyBytes: 10_000,
+      retryAfterSeconds: 7,
+      logger,
+      now: () => new Date(),
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    tap = await tapEvents(kafka, topics.events);
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await tap.stop();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await mongo.db.dropDatabase();
+    const keys = await redis.keys(`${ns.redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+  });
+
+  const post = (body: unknown, token = 'token-a', headers: Record<string, string> = {}) =>
+    fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const get = (id: string, token = 'token-a') =>
+    fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Token ${token}` } });
+
+  it('accepts a job only once JobRequested is in Kafka, then serves it from the cache', async () => {
+    const res = await post({ type: 'sleep', payload: { ms: 5 }, metadata: { origin: 'test' } });
+
+    expect(res.status).toBe(202);
+    const job = await readJson(res);
+    expect(job).toMatchObject({ type: 'sleep', status: 'pending', attempts: 0, metadata: { origin: 'test' } });
+    expect(res.headers.get('location')).toBe(`/v1/jobs/${job.id}`);
+    const [event] = await tap.forJob(job.id, (e) => e.length >= 1);
+    expect(event).toMatchObject({
+      type: 'JobRequested',
+      tenantId: 'tenant-a',
+      data: { type: 'sleep', payload: { ms: 5 } },
+    });
+
+    const read = await get(job.id);
+    expect(read.status).toBe(200);
+    expect(await readJson(read)).toEqual(job);
+  });
+
+  it('keeps tenants apart: another tenant gets 404 for the same id', async () => {
+    const job = await readJson(await post({ type: 'noop' }));
+
+    const other = await get(job.id, 'token-b');
+
+    expect(other.status).toBe(404);
+    expect(other.headers.get('content-type')).toContain('application/problem+json');
+    expect(await readJson(other)).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
+  });
+
+  it('falls back to MongoDB when the cache misses', async () => {
+    const doc = {
+      _id: '6f1c4a8e-2b1d-4c7e-9a3b-5d6e7f8a9b0c',
+      id: '6f1c4a8e-2b1d-4c7e-9a3b-5d6e7f8a9b0c',
+      tenantId: 'tenant-a',
+      type: 'noop',
+      payload: {},
+      status: 'completed',
+      attempts: 1,
+      maxAttempts: 1,
+      attemptLimit: 1,
+      backoff: { type: 'fixed', delayMs: 0 },
+      timeoutMs: null,
+      runAt: null,
+      callbackUrl: null,
+      notify: null,
+      metadata: {},
+      idempotencyKey: null,
+      progress: null,
+      result: null,
+      resultUrl: null,
+      error: null,
+      runnerId: 'r',
+      cancelRequestedAt: null,
+      deadLetteredAt: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:01.000Z',
+      startedAt: '2026-01-01T00:00:00.500Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+      position: { partition: 0, offset: 9 },
+    } satisfies JobDocument;
+    await mongo.db.collection<JobDocument>('jobs').insertOne(doc);
+
+    const res = await get(doc.id);
+
+    expect(res.status).toBe(200);
+    expect(await readJson(res)).toMatchObject({ id: doc.id, status: 'completed', finishedAt: doc.finishedAt });
+    expect((await get(doc.id, 'token-b')).status).toBe(404);
+  });
+
+  it.each([
+    ['an unknown job type', { type: 'teleport' }, 'type'],
+    ['a payload that breaks the type schema', { type: 'sleep', payload: { ms: -1 } }, 'payload.ms'],
+    ['a missing payload field', { type: 'sleep', payload: {} }, 'payload.ms'],
+    ['an unknown field', { type: 'noop', colour: 'red' }, '(body)'],
+  ])('rejects %s with problem+json naming the field, and publishes nothing', async (_name, body, field) => {
+    const before = tap.events.length;
+
+    const res = await post(body);
+
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = await readJson(res);
+    expect(problem).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      type: 'urn:jobline:problem:validation-failed',
+    });
+    expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(tap.events.length).toBe(before);
+  });
+
+  it('answers malformed JSON, oversized bodies and other media types with problem+json', async () => {
+    const malformed = await post('{"type":');
+    const huge = await post({ type: 'noop', metadata: { big: 'x'.repeat(20_000) } });
+    const text = await post('hello', 'token-a', { 'content-type': 'text/plain' });
+
+    expect([malformed.status, huge.status, text.status]).toEqual([400, 413, 415]);
+    expect((await readJson(malformed)).code).toBe('VALIDATION_FAILED');
+    expect((await readJson(huge)).code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await readJson(text)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('requires a known token', async () => {
+    const none = await fetch(`${base}/v1/jobs/00000000-0000-4000-8000-000000000000`);
+    const wrong = await get('00000000-0000-4000-8000-000000000000', 'nope');
+
+    expect([none.status, wrong.status]).toEqual([401, 401]);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await readJson(none)).code).toBe('UNAUTHORIZED');
+  });
+
+  it('echoes X-Request-Id and reports health and readiness', async () => {
+    const health = await fetch(`${base}/health`, { headers: { 'x-request-id': 'req-42' } });
+    const ready = await fetch(`${base}/ready`);
+
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-request-id')).toBe('req-42');
+    expect(await readJson(ready)).toMatchObject({ status: 'ready', checks: { redis: { status: 'up' } } });
+  });
+});

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { InfraEnv, envInt, loadConfig, type Env } from '@jobline/libs';
+import { parseApiTokens } from './auth';
+
+export const ProducerEnv = InfraEnv.extend({
+  /** HTTP port. @defaultValue 3000 */
+  PORT: envInt(3000, 1, 65535),
+  /** Interface to listen on. @defaultValue `0.0.0.0` */
+  HOST: z.string().default('0.0.0.0'),
+  /** `token:tenant` pairs, comma-separated. @defaultValue `dev-token:dev` */
+  API_TOKENS: z
+    .string()
+    .default('dev-token:dev')
+    .transform((value, ctx) => {
+      try {
+        return parseApiTokens(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Longest wait for Kafka's acknowledgement before answering 503. @defaultValue 5000 */
+  KAFKA_PUBLISH_TIMEOUT_MS: envInt(5000, 100, 120_000),
+  /** Seconds a client should wait before retrying after a 503. @defaultValue 5 */
+  RETRY_AFTER_SECONDS: envInt(5, 1, 3600),
+  /** Largest accepted request body, in bytes. @defaultValue 1048576 */
+  MAX_BODY_BYTES: envInt(1_048_576, 1024, 64 * 1_048_576),
+});
+export type ProducerConfig = z.infer<typeof ProducerEnv>;
+
+export function loadProducerConfig(env: Env = process.env): ProducerConfig {
+  return loadConfig(ProducerEnv, env);
+}

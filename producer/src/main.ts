@@ -1,0 +1,70 @@
+import {
+  connectMongo,
+  connectRedis,
+  createJobCache,
+  createKafka,
+  createKafkaEventPublisher,
+  createLogger,
+  ensureConfiguredTopics,
+  ensureIndexes,
+  joblineCollections,
+  topicNames,
+} from '@jobline/libs';
+import { createApp } from './app';
+import { loadProducerConfig } from './config';
+import { createJobReader } from './job-reader';
+
+async function run() {
+  const config = loadProducerConfig();
+  const logger = createLogger({ service: 'producer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'jobline-producer', logger });
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const publisher = createKafkaEventPublisher(kafka, {
+    topic: topics.events,
+    timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+  });
+  const admin = kafka.admin();
+  const redis = connectRedis(config.REDIS_URL);
+  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  await Promise.all([publisher.connect(), admin.connect(), redis.connect()]);
+  await ensureConfiguredTopics(admin, config, logger);
+  const collections = joblineCollections(mongo.db);
+  await ensureIndexes(collections);
+  const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
+
+  const app = createApp({
+    publisher,
+    cache,
+    reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+    tokens: config.API_TOKENS,
+    readiness: {
+      kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
+      mongodb: () => mongo.db.command({ ping: 1 }),
+      redis: () => redis.ping(),
+    },
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+    logger,
+    now: () => new Date(),
+  });
+  const server = app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const shutdown = async (signal: string) => {
+    logger.info('shutting down', { signal });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.allSettled([publisher.disconnect(), admin.disconnect(), redis.quit(), mongo.client.close()]);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  logger.info('producer listening', { port: config.PORT, host: config.HOST, topic: topics.events });
+}
+
+run().catch((err: unknown) => {
+  const logger = createLogger({ service: 'producer' });
+  logger.error('producer failed to start', { err: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});

@@ -1,0 +1,148 @@
+import {
+  createKafka,
+  createKafkaEventPublisher,
+  createLogger,
+  ensureTopics,
+  newEvent,
+  topicNames,
+  DEFAULT_BACKOFF,
+  type KafkaEventPublisher,
+} from '@jobline/libs';
+import { tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka } from 'kafkajs';
+import { HANDLERS } from './handlers';
+import { createRunnerConsumer, type RunnerConsumer } from './runner-consumer';
+
+const logger = createLogger({ service: 'test', level: 'error' });
+
+function requested(type: string, payload: unknown) {
+  return newEvent(
+    'JobRequested',
+    { jobId: randomUUID(), tenantId: 'acme', source: 'producer', now: new Date() },
+    {
+      type,
+      payload,
+      runAt: null,
+      maxAttempts: 1,
+      backoff: DEFAULT_BACKOFF,
+      timeoutMs: null,
+      callbackUrl: null,
+      notify: null,
+      metadata: {},
+      idempotencyKey: null,
+    },
+  );
+}
+
+describe('runner consumer against Kafka', () => {
+  const ns = testNamespace();
+  const topics = topicNames(ns.topicPrefix);
+  let kafka: Kafka;
+  let admin: Admin;
+  let publisher: KafkaEventPublisher;
+  let runner: RunnerConsumer;
+  let tap: Awaited<ReturnType<typeof tapEvents>>;
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: testInfra().brokers, clientId: 'test-runner', logger });
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
+    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
+    await publisher.connect();
+    runner = createRunnerConsumer({
+      kafka,
+      groupId: ns.runnerGroup,
+      topic: topics.events,
+      concurrency: 4,
+      execute: {
+        publisher,
+        handlers: HANDLERS,
+        runnerId: 'runner-test',
+        logger,
+        now: () => new Date(),
+        random: () => 0.5,
+      },
+      logger,
+    });
+    await runner.start();
+    tap = await tapEvents(kafka, topics.events);
+  });
+
+  afterAll(async () => {
+    await runner.stop(1000);
+    await tap.stop();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await Promise.all([publisher.disconnect(), admin.disconnect()]);
+  });
+
+  it('runs requested jobs and records start and completion with absolute attempt numbers', async () => {
+    const sleep = requested('sleep', { ms: 30 });
+    const noop = requested('noop', {});
+
+    await publisher.publish([sleep, noop]);
+
+    for (const job of [sleep, noop]) {
+      const events = await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['JobRequested', 'JobStarted', 'JobCompleted']));
+      expect(events.find((e) => e.type === 'JobStarted')).toMatchObject({
+        source: 'runner',
+        data: { attempt: 1, runnerId: 'runner-test' },
+      });
+    }
+    const completed = tap.events.find((e) => e.jobId === sleep.jobId && e.type === 'JobCompleted');
+    expect(completed?.data).toMatchObject({ attempt: 1, result: { sleptMs: expect.any(Number) } });
+  });
+
+  it('fails a job whose payload its handler rejects, without retry', async () => {
+    const bad = requested('sleep', { ms: 'soon' });
+    const unknown = requested('teleport', {});
+
+    await publisher.publish([bad, unknown]);
+
+    const badEvents = await tap.forJob(bad.jobId, (e) => e.some((x) => x.type === 'JobAttemptFailed'));
+    expect(badEvents.find((e) => e.type === 'JobAttemptFailed')?.data).toMatchObject({
+      attempt: 1,
+      error: { code: 'VALIDATION_FAILED', retryable: false },
+      nextRunAt: null,
+    });
+    const unknownEvents = await tap.forJob(unknown.jobId, (e) => e.some((x) => x.type === 'JobAttemptFailed'));
+    expect(unknownEvents.find((e) => e.type === 'JobAttemptFailed')?.data).toMatchObject({
+      error: { code: 'UNKNOWN_JOB_TYPE' },
+    });
+  });
+
+  it('does not commit a job it abandons: a new runner of the group runs it again', async () => {
+    const long = requested('sleep', { ms: 60_000 });
+    const quick = requested('noop', {});
+    await publisher.publish([long, quick]);
+    await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+
+    await runner.stop(0);
+    runner = createRunnerConsumer({
+      kafka,
+      groupId: ns.runnerGroup,
+      topic: topics.events,
+      concurrency: 4,
+      execute: {
+        publisher,
+        handlers: { ...HANDLERS, sleep: async () => ({ result: 'second run' }) },
+        runnerId: 'runner-2',
+        logger,
+        now: () => new Date(),
+        random: () => 0.5,
+      },
+      logger,
+    });
+    await runner.start();
+
+    const events = await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(events.filter((e) => e.type === 'JobStarted').map((e) => e.data)).toEqual([
+      { attempt: 1, runnerId: 'runner-test' },
+      { attempt: 1, runnerId: 'runner-2' },
+    ]);
+    expect(events.find((e) => e.type === 'JobCompleted')?.data).toMatchObject({ result: 'second run' });
+    await tap.forJob(quick.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+  });
+});

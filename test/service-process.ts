@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Env } from '@jobline/libs';
+import { waitFor } from '@jobline/libs/testing';
+
+const ROOT = join(__dirname, '..');
+
+export type ServiceName = 'producer' | 'consumer' | 'runner';
+
+const READY_MESSAGE: Record<ServiceName, string> = {
+  producer: 'producer listening',
+  consumer: 'persister consuming',
+  runner: 'runner consuming',
+};
+
+/** A service started from its build output, as an operator would run it, with its log kept for assertions. */
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: ServiceName,
+    private readonly child: ChildProcess,
+  ) {
+    const collect = (chunk: Buffer) => this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(name: ServiceName, env: Env): Promise<ServiceProcess> {
+    const child = spawn(process.execPath, [join(ROOT, name, 'dist', 'main.js')], {
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(name, child);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited (${child.exitCode}):\n${service.lines.join('\n')}`);
+        return service.lines.some((line) => line.includes(READY_MESSAGE[name]));
+      },
+      { timeoutMs: 60_000, description: `${name} to start` },
+    );
+    return service;
+  }
+
+  /** Stops the process: SIGTERM lets it finish cleanly, SIGKILL is a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
