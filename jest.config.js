@@ -2,7 +2,7 @@
  * Redis), *.e2e.test.ts (the three services as processes, driven over HTTP). */
 const common = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.check.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.check.json' }] },
   moduleNameMapper: {
     '^@jobline/libs$': '<rootDir>/libs/src/index.ts',
     '^@jobline/libs/testing$': '<rootDir>/libs/src/testing/index.ts',
@@ -12,7 +12,11 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.unit.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/src/**/*.unit.test.ts', '<rootDir>/test/**/*.unit.test.ts'],
+    },
     {
       ...common,
       displayName: 'int',

@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // Runs jobline on this machine: the local stack (unless KAFKA_BROKERS, MONGODB_URI and REDIS_URL name existing
 // services), a build, then producer, consumer and runner with prefixed logs. Ctrl-C stops everything it started.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { build, ensureInfrastructure, root, stopStack } from './local-stack.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stackScript = join(root, 'scripts', 'stack.sh');
 const port = Number(process.env.PORT ?? 3000);
 const colours = { producer: 36, consumer: 35, runner: 33 };
 
@@ -32,29 +30,14 @@ if (!(await portIsFree(port))) {
   fail(`port ${port} is already in use: is jobline already running? Stop it, or choose another port with PORT=...`);
 }
 
-const external = ['KAFKA_BROKERS', 'MONGODB_URI', 'REDIS_URL'].filter((name) => process.env[name]);
 let startedStack = false;
-if (external.length === 3) {
-  say(`using the services named by ${external.join(', ')}`);
-} else {
-  if (external.length > 0) say(`${external.join(', ')} set; the local stack provides the rest`);
-  const status = spawnSync('bash', [stackScript, 'status'], { encoding: 'utf8' });
-  startedStack = !/running/.test(status.stdout ?? '');
-  const start = spawnSync('bash', [stackScript, 'start'], { stdio: 'inherit' });
-  if (start.status !== 0) fail('the local stack did not start (see above)');
-  const env = execFileSync('bash', [stackScript, 'env'], { encoding: 'utf8' });
-  for (const line of env.split('\n')) {
-    const [key, ...rest] = line.split('=');
-    if (key && rest.length > 0 && !process.env[key]) process.env[key] = rest.join('=');
-  }
+try {
+  ({ startedStack } = ensureInfrastructure(say));
+  say('building');
+  build();
+} catch (err) {
+  fail(err.message);
 }
-
-say('building');
-const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-if (build.status !== 0) fail('the build failed');
 
 const children = new Map();
 let stopping = false;
@@ -103,7 +86,7 @@ async function stopAll(exitCode) {
   );
   if (startedStack) {
     say('stopping the local stack');
-    spawnSync('bash', [stackScript, 'stop'], { stdio: 'inherit' });
+    stopStack();
   }
   process.exit(exitCode);
 }

@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// `npm run bench`: figures for jobline beside express + BullMQ on the same machine and the same Redis. Prints one JSON
+// document. A benchmark, not a test: nothing here fails on a time.
+//   (a) POST /v1/jobs: accepted jobs/s and p50/p99 latency, load from autocannon in its own process;
+//   (b) the same load against express + BullMQ `queue.add`;
+//   (c) end to end: N noop jobs submitted over HTTP until all are completed, jobs/s and enqueue→completed latency,
+//       beside BullMQ with a no-op worker.
+// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { MongoClient } from 'mongodb';
+import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const JOBS = Number(process.env.BENCH_JOBS ?? 5000);
+const TOKEN = 'bench-token';
+const BODY = JSON.stringify({ type: 'noop', payload: {} });
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts a Node process and resolves once a line of its output contains `readyText`. */
+function startProcess(name, args, env, readyText) {
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk.toString();
+      if (output.includes(readyText)) resolve(child);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`)));
+  });
+}
+
+async function stopProcess(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** autocannon in its own process, so that the load generator does not share an event loop with what it measures. */
+async function autocannon(url) {
+  const args = [
+    join(root, 'node_modules', 'autocannon', 'autocannon.js'),
+    '--json',
+    '-c',
+    String(CONNECTIONS),
+    '-d',
+    String(DURATION_S),
+    '-m',
+    'POST',
+    '-H',
+    `authorization=Bearer ${TOKEN}`,
+    '-H',
+    'content-type=application/json',
+    '-b',
+    BODY,
+    url,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const r = JSON.parse(out);
+  return {
+    acceptedPerSec: Math.round(r['2xx'] / r.duration),
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function latencySummary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) };
+}
+
+/** Submits `n` jobs over HTTP with `CONNECTIONS` requests in flight. */
+async function submitJobs(base, n) {
+  let next = 0;
+  const ids = [];
+  async function lane() {
+    while (next < n) {
+      next += 1;
+      const res = await fetch(`${base}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: BODY,
+      });
+      if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+      ids.push((await res.json()).id);
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS }, lane));
+  return ids;
+}
+
+function joblineEnv(id, port) {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_TOKENS: `${TOKEN}:bench`,
+    KAFKA_TOPIC_PREFIX: `bench-${id}.`,
+    MONGODB_DB: `bench_${id}`,
+    REDIS_KEY_PREFIX: `bench:${id}:`,
+    PERSISTER_GROUP_ID: `bench-${id}-persister`,
+    RUNNER_GROUP_ID: `bench-${id}-runner`,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+const service = (name, env) =>
+  startProcess(
+    name,
+    [join(root, name, 'dist', 'main.js')],
+    env,
+    name === 'producer' ? 'producer listening' : 'consuming',
+  );
+
+async function benchJoblineIngest() {
+  const port = await freePort();
+  const env = joblineEnv(randomUUID().slice(0, 8), port);
+  const producer = await service('producer', { ...env, LOG_LEVEL: 'info' });
+  try {
+    await autocannon(`http://127.0.0.1:${port}/v1/jobs`); // warm-up
+    return await autocannon(`http://127.0.0.1:${port}/v1/jobs`);
+  } finally {
+    await stopProcess(producer);
+  }
+}
+
+async function benchBullmqIngest() {
+  const port = await freePort();
+  const queueName = `bench-${randomUUID().slice(0, 8)}`;
+  const server = await startProcess(
+    'bullmq server',
+    [join(root, 'bench', 'bullmq-baseline.mjs'), 'server', queueName],
+    { PORT: String(port) },
+    'ready',
+  );
+  try {
+    await autocannon(`http://127.0.0.1:${port}/v1/jobs`);
+    return await autocannon(`http://127.0.0.1:${port}/v1/jobs`);
+  } finally {
+    await stopProcess(server);
+    await obliterate(queueName);
+  }
+}
+
+async function obliterate(queueName) {
+  const queue = new Queue(queueName, { connection: redisConnection() });
+  await queue.obliterate({ force: true });
+  await queue.close();
+}
+
+function redisConnection() {
+  const url = new URL(process.env.REDIS_URL);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+}
+
+async function benchJoblineEndToEnd() {
+  const id = randomUUID().slice(0, 8);
+  const port = await freePort();
+  const env = joblineEnv(id, port);
+  const producer = await service('producer', { ...env, LOG_LEVEL: 'info' });
+  const others = await Promise.all([
+    service('consumer', { ...env, LOG_LEVEL: 'info' }),
+    service('runner', { ...env, LOG_LEVEL: 'info' }),
+  ]);
+  const mongo = new MongoClient(process.env.MONGODB_URI);
+  try {
+    const jobs = mongo.db(env.MONGODB_DB).collection('jobs');
+    const started = Date.now();
+    await submitJobs(`http://127.0.0.1:${port}`, JOBS);
+    const submittedMs = Date.now() - started;
+    while ((await jobs.countDocuments({ status: 'completed' })) < JOBS) {
+      if (Date.now() - started > 600_000) throw new Error('jobline did not complete the jobs within 10 minutes');
+      await sleep(100);
+    }
+    const totalMs = Date.now() - started;
+    const docs = await jobs.find({}, { projection: { createdAt: 1, finishedAt: 1 } }).toArray();
+    return {
+      jobs: JOBS,
+      submitSeconds: submittedMs / 1000,
+      totalSeconds: totalMs / 1000,
+      completedPerSec: Math.round(JOBS / (totalMs / 1000)),
+      enqueueToCompletedMs: latencySummary(docs.map((d) => Date.parse(d.finishedAt) - Date.parse(d.createdAt))),
+    };
+  } finally {
+    await Promise.all([producer, ...others].map(stopProcess));
+    await mongo.db(env.MONGODB_DB).dropDatabase();
+    await mongo.close();
+  }
+}
+
+async function benchBullmqEndToEnd() {
+  const queueName = `bench-${randomUUID().slice(0, 8)}`;
+  const port = await freePort();
+  const server = await startProcess(
+    'bullmq server',
+    [join(root, 'bench', 'bullmq-baseline.mjs'), 'server', queueName],
+    { PORT: String(port) },
+    'ready',
+  );
+  const worker = await startProcess(
+    'bullmq worker',
+    [join(root, 'bench', 'bullmq-baseline.mjs'), 'worker', queueName],
+    { CONCURRENCY: '16' },
+    'ready',
+  );
+  const queue = new Queue(queueName, { connection: redisConnection() });
+  try {
+    const started = Date.now();
+    await submitJobs(`http://127.0.0.1:${port}`, JOBS);
+    const submittedMs = Date.now() - started;
+    while ((await queue.getCompletedCount()) < JOBS) {
+      if (Date.now() - started > 600_000) throw new Error('BullMQ did not complete the jobs within 10 minutes');
+      await sleep(100);
+    }
+    const totalMs = Date.now() - started;
+    const jobs = await queue.getJobs(['completed'], 0, JOBS);
+    return {
+      jobs: JOBS,
+      submitSeconds: submittedMs / 1000,
+      totalSeconds: totalMs / 1000,
+      completedPerSec: Math.round(JOBS / (totalMs / 1000)),
+      enqueueToCompletedMs: latencySummary(jobs.map((j) => j.finishedOn - j.timestamp)),
+    };
+  } finally {
+    await Promise.all([stopProcess(server), stopProcess(worker)]);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+
+async function main() {
+  ensureInfrastructure(log);
+  build();
+  log('(a) jobline POST /v1/jobs');
+  const joblineIngest = await benchJoblineIngest();
+  log('(b) express + BullMQ queue.add');
+  const bullmqIngest = await benchBullmqIngest();
+  log(`(c) end to end, ${JOBS} noop jobs: jobline`);
+  const joblineE2e = await benchJoblineEndToEnd();
+  log(`(c) end to end, ${JOBS} noop jobs: BullMQ`);
+  const bullmqE2e = await benchBullmqEndToEnd();
+  const report = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
+    ingest: {
+      jobline: joblineIngest,
+      bullmq: bullmqIngest,
+      ratioAcceptedPerSec: ratio(joblineIngest.acceptedPerSec, bullmqIngest.acceptedPerSec),
+    },
+    endToEnd: {
+      jobline: joblineE2e,
+      bullmq: bullmqE2e,
+      ratioCompletedPerSec: ratio(joblineE2e.completedPerSec, bullmqE2e.completedPerSec),
+      ratioP50Latency: ratio(joblineE2e.enqueueToCompletedMs.p50, bullmqE2e.enqueueToCompletedMs.p50),
+    },
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(err.stack ?? String(err));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { JoblineError } from '../errors/jobline-error';
+import { InfraEnv } from './infra-config';
+import { envInt, envList, loadConfig, type Env } from './load-config';
+
+const DEFAULTS = {
+  KAFKA_BROKERS: ['127.0.0.1:9092'],
+  KAFKA_TOPIC_PREFIX: 'jobline.',
+  KAFKA_EVENT_PARTITIONS: 6,
+  KAFKA_REPLICATION_FACTOR: 1,
+  MONGODB_URI: 'mongodb://127.0.0.1:27017',
+  MONGODB_DB: 'jobline',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  REDIS_KEY_PREFIX: 'jobline:',
+  JOB_CACHE_TTL_SECONDS: 86_400,
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+};
+
+/** The error loadConfig throws for `env`; fails the test if it does not throw one. */
+function configError(env: Env): JoblineError {
+  try {
+    loadConfig(InfraEnv, env);
+  } catch (err) {
+    if (err instanceof JoblineError) return err;
+    throw err;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig with the infrastructure settings', () => {
+  it('uses the local-stack defaults when nothing is set', () => {
+    expect(loadConfig(InfraEnv, {})).toEqual(DEFAULTS);
+  });
+
+  it('reads and converts every variable that is set', () => {
+    const config = loadConfig(InfraEnv, {
+      KAFKA_BROKERS: ' kafka-1:9092 , kafka-2:19092 ,',
+      KAFKA_TOPIC_PREFIX: 'staging.',
+      KAFKA_EVENT_PARTITIONS: '24',
+      KAFKA_REPLICATION_FACTOR: '3',
+      MONGODB_URI: 'mongodb+srv://cluster.example.net',
+      MONGODB_DB: 'jobs',
+      REDIS_URL: 'rediss://cache.example.net:6380',
+      REDIS_KEY_PREFIX: 'jl:',
+      JOB_CACHE_TTL_SECONDS: '60',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+    });
+
+    expect(config).toEqual({
+      KAFKA_BROKERS: ['kafka-1:9092', 'kafka-2:19092'],
+      KAFKA_TOPIC_PREFIX: 'staging.',
+      KAFKA_EVENT_PARTITIONS: 24,
+      KAFKA_REPLICATION_FACTOR: 3,
+      MONGODB_URI: 'mongodb+srv://cluster.example.net',
+      MONGODB_DB: 'jobs',
+      REDIS_URL: 'rediss://cache.example.net:6380',
+      REDIS_KEY_PREFIX: 'jl:',
+      JOB_CACHE_TTL_SECONDS: 60,
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+    });
+  });
+
+  it.each(['', '   '])('treats %j as unset and falls back to the default', (blank) => {
+    const env = Object.fromEntries(Object.keys(DEFAULTS).map((key) => [key, blank]));
+
+    expect(loadConfig(InfraEnv, env)).toEqual(DEFAULTS);
+  });
+
+  it('ignores variables it does not declare', () => {
+    expect(loadConfig(InfraEnv, { PATH: '/usr/bin', KAFKA_CLIENT_ID: 'x' })).toEqual(DEFAULTS);
+  });
+
+  it.each<[string, string]>([
+    ['KAFKA_BROKERS', 'nonsense'],
+    ['KAFKA_BROKERS', 'kafka:port'],
+    ['KAFKA_BROKERS', ' , '],
+    ['KAFKA_EVENT_PARTITIONS', '0'],
+    ['KAFKA_EVENT_PARTITIONS', '1001'],
+    ['KAFKA_EVENT_PARTITIONS', 'six'],
+    ['KAFKA_REPLICATION_FACTOR', '1.5'],
+    ['MONGODB_URI', 'postgres://db'],
+    ['REDIS_URL', 'http://x'],
+    ['JOB_CACHE_TTL_SECONDS', '-1'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'xml'],
+  ])('rejects %s=%j with CONFIG_INVALID naming that variable only', (name, value) => {
+    const error = configError({ [name]: value });
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    const named = Object.keys(DEFAULTS).filter((key) => error.message.includes(key));
+    expect(named).toEqual([name]);
+  });
+
+  it('reports every invalid variable, one line each', () => {
+    const error = configError({ KAFKA_BROKERS: 'nonsense', REDIS_URL: 'http://x', MONGODB_DB: 'fine' });
+
+    expect(error.message.split('\n')).toEqual([
+      'invalid configuration:',
+      '  KAFKA_BROKERS: expected host:port',
+      '  REDIS_URL: expected a redis:// URL',
+    ]);
+  });
+});
+
+describe('envInt and envList', () => {
+  const Schema = z.object({ SIZE: envInt(5, 2, 10), HOSTS: envList('a,b') });
+
+  it('fall back to their defaults', () => {
+    expect(loadConfig(Schema, {})).toEqual({ SIZE: 5, HOSTS: ['a', 'b'] });
+  });
+
+  it('parse set values', () => {
+    expect(loadConfig(Schema, { SIZE: '10', HOSTS: 'x, y,,z ' })).toEqual({ SIZE: 10, HOSTS: ['x', 'y', 'z'] });
+  });
+
+  it.each(['1', '11', '2.5', 'ten'])('envInt rejects SIZE=%j outside its integer range', (value) => {
+    expect(() => loadConfig(Schema, { SIZE: value })).toThrow(/^ {2}SIZE: /m);
+  });
+});

@@ -1,0 +1,40 @@
+// Brings up the infrastructure jobline needs on this machine, unless KAFKA_BROKERS, MONGODB_URI and REDIS_URL all
+// name existing services. Fills process.env with the addresses. Used by `npm start` and `npm run bench`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stackScript = join(root, 'scripts', 'stack.sh');
+
+/** @returns {{ startedStack: boolean, external: boolean }} */
+export function ensureInfrastructure(say) {
+  const external = ['KAFKA_BROKERS', 'MONGODB_URI', 'REDIS_URL'].filter((name) => process.env[name]);
+  if (external.length === 3) {
+    say(`using the services named by ${external.join(', ')}`);
+    return { startedStack: false, external: true };
+  }
+  if (external.length > 0) say(`${external.join(', ')} set; the local stack provides the rest`);
+  const status = spawnSync('bash', [stackScript, 'status'], { encoding: 'utf8' });
+  const startedStack = !/\brunning\b/.test(status.stdout ?? '');
+  const start = spawnSync('bash', [stackScript, 'start'], { stdio: 'inherit' });
+  if (start.status !== 0) throw new Error('the local stack did not start (see above)');
+  const env = execFileSync('bash', [stackScript, 'env'], { encoding: 'utf8' });
+  for (const line of env.split('\n')) {
+    const [key, ...rest] = line.split('=');
+    if (key && rest.length > 0 && !process.env[key]) process.env[key] = rest.join('=');
+  }
+  return { startedStack, external: false };
+}
+
+export function stopStack() {
+  spawnSync('bash', [stackScript, 'stop'], { stdio: 'inherit' });
+}
+
+export function build() {
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error('the build failed');
+}
