@@ -23,7 +23,7 @@ module.exports = {
       testMatch: ['<rootDir>/**/src/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/int-timeout.ts'],
     },
     {
       ...common,
@@ -31,7 +31,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/e2e-timeout.ts'],
     },
   ],
 };

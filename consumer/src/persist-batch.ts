@@ -96,7 +96,9 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
         continue;
       }
       const doc: JobDocument = { ...next, _id: next.id, position: { partition, offset } };
-      const previousOffset = changed.get(event.jobId)?.previousOffset ?? existing?.position.offset ?? null;
+      // The write is conditional on the position the job had in MongoDB before this batch (null: not there yet).
+      const earlier = changed.get(event.jobId);
+      const previousOffset = earlier ? earlier.previousOffset : (existing?.position.offset ?? null);
       current.set(event.jobId, doc);
       changed.set(event.jobId, { doc, previousOffset });
     }

@@ -21,7 +21,8 @@ export interface Persister {
  * The persister's consumer loop. Its checkpoint lives in MongoDB beside the projection, and MongoDB, not the group's
  * committed offset, decides where a partition resumes: before the first batch of a newly assigned partition it reads
  * the checkpoint and, if the batch starts elsewhere, seeks there. A wiped database therefore has no checkpoint and
- * rebuilds itself from the beginning of the log. The committed offset is kept too, for lag monitoring.
+ * rebuilds itself from the beginning of the log. On assignment each partition is also sought to its checkpoint straight
+ * away. The committed offset is kept too, for lag monitoring.
  */
 export function createPersister(options: PersisterOptions): Persister {
   const { kafka, admin, topic, collections, persistBatch, logger } = options;
@@ -31,7 +32,20 @@ export function createPersister(options: PersisterOptions): Persister {
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     expected.clear();
-    logger.info('joined persister group', { assignment: e.payload.memberAssignment });
+    const partitions = e.payload.memberAssignment[topic] ?? [];
+    logger.info('joined persister group', { partitions });
+    // Resume each assigned partition at its checkpoint now, not only when a batch arrives: after a wiped database
+    // the log may be quiet, and the rebuild must start anyway.
+    for (const partition of partitions) {
+      resumeOffset(partition).then(
+        (next) => {
+          if (expected.has(partition)) return;
+          expected.set(partition, next);
+          consumer.seek({ topic, partition, offset: String(next) });
+        },
+        (err: Error) => logger.error('could not read the checkpoint', { partition, err: err.message }),
+      );
+    }
   });
 
   async function resumeOffset(partition: number): Promise<number> {
