@@ -15,8 +15,8 @@ export function ensureInfrastructure(say) {
     return { startedStack: false, external: true };
   }
   if (external.length > 0) say(`${external.join(', ')} set; the local stack provides the rest`);
-  const status = spawnSync('bash', [stackScript, 'status'], { encoding: 'utf8' });
-  const startedStack = !/\brunning\b/.test(status.stdout ?? '');
+  // `stack.sh status` exits 0 only when all three services run; otherwise this run starts (and later stops) them.
+  const startedStack = spawnSync('bash', [stackScript, 'status'], { stdio: 'ignore' }).status !== 0;
   const start = spawnSync('bash', [stackScript, 'start'], { stdio: 'inherit' });
   if (start.status !== 0) throw new Error('the local stack did not start (see above)');
   const env = execFileSync('bash', [stackScript, 'env'], { encoding: 'utf8' });
