@@ -6,6 +6,7 @@ import {
   createKafkaEventPublisher,
   createLogger,
   ensureIndexes,
+  allTopics,
   ensureTopics,
   joblineCollections,
   newEvent,
@@ -79,7 +80,7 @@ describe('persister consumer loop against Kafka and MongoDB', () => {
 
   afterAll(async () => {
     await persister?.stop();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
     await mongo.db.dropDatabase();
     const keys = await redis.keys(`${ns.redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);

@@ -18,3 +18,7 @@ export * from './mongo/mongo-client';
 export * from './mongo/collections';
 export * from './redis/redis-client';
 export * from './redis/job-cache';
+export * from './scheduling/delay-tiers';
+export * from './scheduling/timer-message';
+export * from './events/dead-letter';
+export * from './redis/cancellations';

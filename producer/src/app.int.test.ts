@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  announceCancellation,
   connectMongo,
   connectRedis,
   createJobCache,
@@ -8,6 +9,7 @@ import {
   createKafkaEventPublisher,
   createLogger,
   ensureIndexes,
+  allTopics,
   ensureTopics,
   joblineCollections,
   topicNames,
@@ -52,6 +54,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       publisher,
       cache,
       reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
       tokens: new Map([
         ['token-a', 'tenant-a'],
         ['token-b', 'tenant-b'],
@@ -71,7 +74,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
     await tap.stop();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
     await mongo.db.dropDatabase();
     const keys = await redis.keys(`${ns.redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);

@@ -1,6 +1,16 @@
-import { Router } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { JoblineError, evolve, toJobView, type EventPublisher, type JobCache, type Logger } from '@jobline/libs';
+import {
+  JoblineError,
+  decide,
+  evolve,
+  foldEvents,
+  toJobView,
+  type EventPublisher,
+  type JobCache,
+  type JobCommand,
+  type Logger,
+} from '@jobline/libs';
 import { tenantOf } from './auth';
 import { jobRequestedEvent, parseCreateJob } from './create-job-request';
 import type { JobReader } from './job-reader';
@@ -11,6 +21,8 @@ export interface JobsRouterDeps {
   reader: JobReader;
   logger: Logger;
   now: () => Date;
+  /** Tells the runners, now, that a running job's cancellation was requested (best effort; the log is the record). */
+  announceCancellation: (jobId: string) => Promise<void>;
 }
 
 const JobId = z.uuid();
@@ -52,6 +64,40 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     if (!view) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
     res.json(view);
   });
+
+  /** Decides a command against the job's state, publishes its events, and answers 202 with the resulting view. */
+  const command =
+    (toCommand: (req: Request) => JobCommand): RequestHandler =>
+    async (req, res) => {
+      const tenantId = tenantOf(req);
+      const id = JobId.safeParse(req.params.id);
+      const job = id.success ? await deps.reader.state(tenantId, id.data) : null;
+      if (!job) throw new JoblineError('JOB_NOT_FOUND', `no job ${String(req.params.id)}`);
+      const events = decide(toCommand(req), job, { source: 'producer', now: deps.now(), random: Math.random() });
+      await deps.publisher.publish(events);
+      // The cached view is now stale; drop it so that reads go to MongoDB until the persister caches the new one.
+      await deps.cache.evict([job.id]).catch(() => undefined);
+      if (events.some((e) => e.type === 'JobCancelRequested')) {
+        await deps
+          .announceCancellation(job.id)
+          .catch((err: unknown) =>
+            deps.logger.warn('cancellation not announced; the attempt will finish', {
+              jobId: job.id,
+              err: String(err),
+            }),
+          );
+      }
+      res.status(202).json(toJobView(foldEvents(events, job)!));
+    };
+
+  router.post(
+    '/:id/cancel',
+    command(() => ({ type: 'CancelJob', reason: null })),
+  );
+  router.post(
+    '/:id/retry',
+    command(() => ({ type: 'RetryJob' })),
+  );
 
   return router;
 }

@@ -1,4 +1,5 @@
 import {
+  announceCancellation,
   connectMongo,
   connectRedis,
   createJobCache,
@@ -36,6 +37,7 @@ async function run() {
     publisher,
     cache,
     reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+    announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
     tokens: config.API_TOKENS,
     readiness: {
       kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),

@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  deadLetterOf,
   decide,
-  evolve,
   foldEvents,
   isJoblineError,
   newEvent,
   type EventPublisher,
+  type DeadLetter,
   type Job,
   type JobCommand,
   type JobErrorInfo,
-  type JobEventOf,
+  type JobEvent,
   type Logger,
 } from '@jobline/libs';
 import type { JobHandler } from './handlers';
@@ -23,6 +24,10 @@ export interface ExecuteJobDeps {
   random: () => number;
   /** Aborted when the runner must give up its work (shutdown past the grace period). */
   stopSignal: AbortSignal;
+  /** Running attempts by job id, so that a cancellation can abort them. */
+  running: Map<string, AbortController>;
+  /** Writes a dead letter to `jobline.job-dlq`; resolves once Kafka acknowledged it. */
+  deadLetter: (letter: DeadLetter) => Promise<void>;
   /** Minimum interval between two progress events of one job. @defaultValue 500 */
   progressIntervalMs?: number;
 }
@@ -35,66 +40,104 @@ export class WorkAbandoned extends Error {
   }
 }
 
+/** The state after an attempt, and when the next one is due (null: none, the job is finished). */
+export interface AttemptOutcome {
+  job: Job;
+  retryAt: string | null;
+}
+
 /**
- * Runs one attempt of a requested job: records its start, runs the handler, records the outcome. Returns once the
- * outcome is acknowledged by Kafka, which is what allows the caller to commit past the job's offset.
+ * Runs one attempt of a job: records its start, runs the handler, records the outcome (and, for a job that failed
+ * for good, its dead letter). Returns once all of that is acknowledged by Kafka, which is what allows the caller to
+ * commit past the message that asked for the attempt.
  */
-export async function executeJob(requested: JobEventOf<'JobRequested'>, deps: ExecuteJobDeps): Promise<Job> {
-  let job = evolve(null, requested)!;
-  const attempt = job.attempts + 1;
+export async function executeAttempt(initial: Job, attempt: number, deps: ExecuteJobDeps): Promise<AttemptOutcome> {
+  let job = initial;
   const logger = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, type: job.type, attempt });
+  let recorded: JobEvent[] = [];
 
   const record = async (command: JobCommand) => {
-    const events = decide(command, job, { source: 'runner', now: deps.now(), random: deps.random() });
-    await publishUntilAcknowledged(() => deps.publisher.publish(events), deps.stopSignal, logger, job.id);
-    job = foldEvents(events, job)!;
+    recorded = decide(command, job, { source: 'runner', now: deps.now(), random: deps.random() });
+    await publishUntilAcknowledged(() => deps.publisher.publish(recorded), deps.stopSignal, logger, job.id);
+    job = foldEvents(recorded, job)!;
   };
 
   await record({ type: 'StartAttempt', attempt, runnerId: deps.runnerId });
   const started = performance.now();
-  const outcome = await runHandler(job, attempt, deps, logger);
-  const ms = Math.round(performance.now() - started);
-  if (outcome.ok) {
-    await record({
-      type: 'CompleteAttempt',
-      attempt,
-      result: outcome.result ?? null,
-      resultUrl: outcome.resultUrl ?? null,
-    });
-    logger.debug('job completed', { ms });
-  } else {
-    await record({ type: 'FailAttempt', attempt, error: outcome.error });
-    logger.info('job attempt failed', { ms, error: outcome.error });
+  const cancel = new AbortController();
+  deps.running.set(job.id, cancel);
+  let outcome: Outcome;
+  try {
+    outcome = await runHandler(job, attempt, cancel.signal, deps);
+  } finally {
+    deps.running.delete(job.id);
   }
-  return job;
+  const ms = Math.round(performance.now() - started);
+  switch (outcome.kind) {
+    case 'completed':
+      await record({
+        type: 'CompleteAttempt',
+        attempt,
+        result: outcome.result ?? null,
+        resultUrl: outcome.resultUrl ?? null,
+      });
+      logger.debug('job completed', { ms });
+      return { job, retryAt: null };
+    case 'cancelled':
+      await record({ type: 'CancelAttempt', attempt, reason: 'cancelled while running' });
+      logger.info('job cancelled while running', { ms });
+      return { job, retryAt: null };
+    case 'failed': {
+      await record({ type: 'FailAttempt', attempt, error: outcome.error });
+      const failed = recorded.find((e) => e.type === 'JobAttemptFailed');
+      const retryAt = failed?.type === 'JobAttemptFailed' ? failed.data.nextRunAt : null;
+      if (recorded.some((e) => e.type === 'JobDeadLettered')) {
+        const letter = deadLetterOf(job, outcome.error, deps.now());
+        await publishUntilAcknowledged(() => deps.deadLetter(letter), deps.stopSignal, logger, job.id);
+        logger.warn('job failed for good; dead-lettered', { ms, error: outcome.error });
+      } else {
+        logger.info('job attempt failed; retry scheduled', { ms, error: outcome.error, retryAt });
+      }
+      return { job, retryAt };
+    }
+  }
 }
 
-type Outcome = { ok: true; result?: unknown; resultUrl?: string | null } | { ok: false; error: JobErrorInfo };
+type Outcome =
+  | { kind: 'completed'; result?: unknown; resultUrl?: string | null }
+  | { kind: 'failed'; error: JobErrorInfo }
+  | { kind: 'cancelled' };
 
-async function runHandler(job: Job, attempt: number, deps: ExecuteJobDeps, logger: Logger): Promise<Outcome> {
+async function runHandler(
+  job: Job,
+  attempt: number,
+  cancelSignal: AbortSignal,
+  deps: ExecuteJobDeps,
+): Promise<Outcome> {
   const handler = deps.handlers[job.type];
   if (!handler) {
     return {
-      ok: false,
+      kind: 'failed',
       error: { code: 'UNKNOWN_JOB_TYPE', message: `no handler for type ${job.type}`, retryable: false },
     };
   }
-  const signals = [deps.stopSignal];
-  if (job.timeoutMs !== null) signals.push(AbortSignal.timeout(job.timeoutMs));
-  const signal = AbortSignal.any(signals);
+  const timeoutSignal = job.timeoutMs !== null ? AbortSignal.timeout(job.timeoutMs) : null;
+  const signal = AbortSignal.any([deps.stopSignal, cancelSignal, ...(timeoutSignal ? [timeoutSignal] : [])]);
+  const logger = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, type: job.type, attempt });
   const progress = throttledProgress(job, attempt, deps, logger);
   try {
     const result = await handler(job, { signal, idempotencyKey: job.id, attempt, progress, logger });
-    return { ok: true, ...result };
+    return { kind: 'completed', ...result };
   } catch (err) {
     if (deps.stopSignal.aborted) throw new WorkAbandoned(job.id);
-    if (signal.aborted) {
+    if (cancelSignal.aborted) return { kind: 'cancelled' };
+    if (timeoutSignal?.aborted) {
       return {
-        ok: false,
+        kind: 'failed',
         error: { code: 'JOB_TIMED_OUT', message: `timed out after ${job.timeoutMs} ms`, retryable: true },
       };
     }
-    return { ok: false, error: toErrorInfo(err) };
+    return { kind: 'failed', error: toErrorInfo(err) };
   }
 }
 
@@ -129,7 +172,7 @@ function throttledProgress(job: Job, attempt: number, deps: ExecuteJobDeps, logg
  * The outcome of work already done must reach the log; while Kafka is away, keep trying with backoff. Only a stop
  * of the runner gives up, leaving the job uncommitted so that it runs again elsewhere.
  */
-async function publishUntilAcknowledged(
+export async function publishUntilAcknowledged(
   publish: () => Promise<void>,
   stopSignal: AbortSignal,
   logger: Logger,

@@ -1,10 +1,15 @@
 import {
+  connectMongo,
+  connectRedis,
   createKafka,
   createKafkaEventPublisher,
   createLogger,
   ensureConfiguredTopics,
+  joblineCollections,
+  listenForCancellations,
   topicNames,
 } from '@jobline/libs';
+import { createProjectionLookup, createTopicSender } from './adapters';
 import { loadRunnerConfig } from './config';
 import { HANDLERS } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
@@ -17,16 +22,20 @@ async function run() {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'jobline-runner', logger });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 10_000 });
+  const sender = createTopicSender(kafka);
   const admin = kafka.admin();
   await admin.connect();
   await ensureConfiguredTopics(admin, config, logger);
   await admin.disconnect();
-  await publisher.connect();
+  await Promise.all([publisher.connect(), sender.connect()]);
+  const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  const subscriber = connectRedis(config.REDIS_URL);
+  await subscriber.connect();
 
   const runner = createRunnerConsumer({
     kafka,
     groupId: config.RUNNER_GROUP_ID,
-    topic: topics.events,
+    topics,
     concurrency: config.RUNNER_CONCURRENCY,
     execute: {
       publisher,
@@ -36,7 +45,12 @@ async function run() {
       now: () => new Date(),
       random: Math.random,
     },
+    lookup: createProjectionLookup(joblineCollections(mongo.db)),
+    send: sender.send,
     logger,
+  });
+  const stopListening = await listenForCancellations(subscriber, config.REDIS_KEY_PREFIX, (jobId) => {
+    if (runner.cancel(jobId)) logger.info('aborting a cancelled job', { jobId });
   });
 
   const shutdown = async (signal: string) => {
@@ -44,7 +58,8 @@ async function run() {
     await runner
       .stop(SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
-    await publisher.disconnect().catch(() => undefined);
+    await stopListening();
+    await Promise.allSettled([publisher.disconnect(), sender.disconnect(), mongo.client.close(), subscriber.quit()]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

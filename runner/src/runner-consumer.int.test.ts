@@ -1,7 +1,11 @@
 import {
+  connectMongo,
+  joblineCollections,
+  type MongoConnection,
   createKafka,
   createKafkaEventPublisher,
   createLogger,
+  allTopics,
   ensureTopics,
   newEvent,
   topicNames,
@@ -12,7 +16,9 @@ import { tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { HANDLERS } from './handlers';
+import { createProjectionLookup, createTopicSender } from './adapters';
 import { createRunnerConsumer, type RunnerConsumer } from './runner-consumer';
+import type { JobHandler } from './handlers/job-handler';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
@@ -43,6 +49,24 @@ describe('runner consumer against Kafka', () => {
   let publisher: KafkaEventPublisher;
   let runner: RunnerConsumer;
   let tap: Awaited<ReturnType<typeof tapEvents>>;
+  let mongo: MongoConnection;
+  let sender: ReturnType<typeof createTopicSender>;
+
+  /** A runner of the test's group; the projection it consults is an empty database (no persister runs here). */
+  async function startRunner(runnerId: string, handlers: Record<string, JobHandler> = HANDLERS) {
+    const started = createRunnerConsumer({
+      kafka,
+      groupId: ns.runnerGroup,
+      topics,
+      concurrency: 4,
+      execute: { publisher, handlers, runnerId, logger, now: () => new Date(), random: () => 0.5 },
+      lookup: createProjectionLookup(joblineCollections(mongo.db)),
+      send: sender.send,
+      logger,
+    });
+    await started.start();
+    return started;
+  }
 
   beforeAll(async () => {
     kafka = createKafka({ brokers: testInfra().brokers, clientId: 'test-runner', logger });
@@ -51,30 +75,19 @@ describe('runner consumer against Kafka', () => {
     await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
     publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
     await publisher.connect();
-    runner = createRunnerConsumer({
-      kafka,
-      groupId: ns.runnerGroup,
-      topic: topics.events,
-      concurrency: 4,
-      execute: {
-        publisher,
-        handlers: HANDLERS,
-        runnerId: 'runner-test',
-        logger,
-        now: () => new Date(),
-        random: () => 0.5,
-      },
-      logger,
-    });
-    await runner.start();
+    mongo = await connectMongo(testInfra().mongoUri, ns.database);
+    sender = createTopicSender(kafka);
+    await sender.connect();
+    runner = await startRunner('runner-test');
     tap = await tapEvents(kafka, topics.events);
   });
 
   afterAll(async () => {
     await runner.stop(1000);
     await tap.stop();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await Promise.all([publisher.disconnect(), admin.disconnect()]);
+    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
+    await mongo.db.dropDatabase();
+    await Promise.all([publisher.disconnect(), admin.disconnect(), sender.disconnect(), mongo.client.close()]);
   });
 
   it('runs requested jobs and records start and completion with absolute attempt numbers', async () => {
@@ -120,22 +133,7 @@ describe('runner consumer against Kafka', () => {
     await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
 
     await runner.stop(0);
-    runner = createRunnerConsumer({
-      kafka,
-      groupId: ns.runnerGroup,
-      topic: topics.events,
-      concurrency: 4,
-      execute: {
-        publisher,
-        handlers: { ...HANDLERS, sleep: async () => ({ result: 'second run' }) },
-        runnerId: 'runner-2',
-        logger,
-        now: () => new Date(),
-        random: () => 0.5,
-      },
-      logger,
-    });
-    await runner.start();
+    runner = await startRunner('runner-2', { ...HANDLERS, sleep: async () => ({ result: 'second run' }) });
 
     const events = await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
     expect(events.filter((e) => e.type === 'JobStarted').map((e) => e.data)).toEqual([

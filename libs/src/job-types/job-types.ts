@@ -5,6 +5,10 @@ export const SleepPayload = z
   .object({
     /** How long the job runs, in milliseconds. */
     ms: z.number().int().min(0).max(3_600_000),
+    /** For demos and tests of retries: the first `failAttempts` attempts fail after sleeping. */
+    failAttempts: z.number().int().min(0).max(100).optional(),
+    /** How those attempts fail: `retryable` (the default) or `fatal`, which skips the remaining attempts. */
+    fail: z.enum(['retryable', 'fatal']).optional(),
   })
   .strict();
 export type SleepPayload = z.infer<typeof SleepPayload>;

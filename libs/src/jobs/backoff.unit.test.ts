@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { BackoffPolicy } from '../events/job-events';
-import { backoffDelayMs, DEFAULT_BACKOFF } from './backoff';
+import { backoffDelayMs, DEFAULT_BACKOFF, MAX_BACKOFF_MS } from './backoff';
 
 /** With random = 0 the delay is half the nominal one: the bottom of the jitter range [d/2, d]. */
 const LOWEST = 0;
@@ -60,10 +60,10 @@ describe('backoffDelayMs', () => {
   const attemptArb = fc.integer({ min: 1, max: 40 });
   const randomArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
-  /** The nominal delay as documented: fixed, or doubling from delayMs, then capped. */
+  /** The nominal delay as documented: fixed, or doubling from delayMs, then capped by the policy and by a week. */
   function nominal(attempt: number, policy: BackoffPolicy): number {
     const base = policy.type === 'fixed' ? policy.delayMs : policy.delayMs * 2 ** (attempt - 1);
-    return Math.min(base, policy.maxDelayMs ?? Infinity);
+    return Math.min(base, policy.maxDelayMs ?? Infinity, MAX_BACKOFF_MS);
   }
 
   it('draws a whole number of milliseconds within [d/2, d] of the nominal delay d', () => {

@@ -9,6 +9,8 @@ export type JobCommand =
   | { type: 'CompleteAttempt'; attempt: number; result: unknown; resultUrl: string | null }
   | { type: 'FailAttempt'; attempt: number; error: JobErrorInfo }
   | { type: 'CancelJob'; reason: string | null }
+  /** The runner stopped a running attempt because its cancellation was requested. */
+  | { type: 'CancelAttempt'; attempt: number; reason: string | null }
   | { type: 'RetryJob' };
 
 export interface DecideContext extends Omit<EventContext, 'jobId' | 'tenantId'> {
@@ -49,7 +51,14 @@ export function decide(command: JobCommand, job: Job | null, ctx: DecideContext)
       const nextRunAt = retry
         ? new Date(ctx.now.getTime() + backoffDelayMs(command.attempt, job.backoff, ctx.random)).toISOString()
         : null;
-      return [newEvent('JobAttemptFailed', eventCtx, { attempt: command.attempt, error: command.error, nextRunAt })];
+      const failed = newEvent('JobAttemptFailed', eventCtx, {
+        attempt: command.attempt,
+        error: command.error,
+        nextRunAt,
+      });
+      if (retry) return [failed];
+      // Out of attempts, or not worth retrying: the job fails for good and its request goes to the dead letters.
+      return [failed, newEvent('JobDeadLettered', eventCtx, { attempt: command.attempt, error: command.error })];
     }
     case 'CancelJob':
       if (isTerminal(job.status)) {
@@ -58,6 +67,11 @@ export function decide(command: JobCommand, job: Job | null, ctx: DecideContext)
       if (job.status === 'processing') {
         // A running job is cancelled cooperatively: the runner aborts the handler and then emits JobCancelled.
         return [newEvent('JobCancelRequested', eventCtx, { reason: command.reason })];
+      }
+      return [newEvent('JobCancelled', eventCtx, { reason: command.reason })];
+    case 'CancelAttempt':
+      if (isTerminal(job.status)) {
+        throw new JoblineError('JOB_ALREADY_FINISHED', `job is already ${job.status}`);
       }
       return [newEvent('JobCancelled', eventCtx, { reason: command.reason })];
     case 'RetryJob':

@@ -1,6 +1,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { InfraConfig } from '../config/infra-config';
 import type { Logger } from '../logging/logger';
+import { DELAY_TIERS_MS, tierLabel } from '../scheduling/delay-tiers';
 
 export interface TopicNames {
   /** The system of record: every event of every job, keyed by job id, kept forever. */
@@ -9,6 +10,8 @@ export interface TopicNames {
   dlq: string;
   /** Messages on the event topic that could not be decoded or validated, kept for inspection. */
   quarantine: string;
+  /** Durable timers, one topic per delay tier (see `scheduling/delay-tiers.ts`), smallest tier first. */
+  delays: { tierMs: number; topic: string }[];
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -16,7 +19,13 @@ export function topicNames(prefix: string): TopicNames {
     events: `${prefix}job-events`,
     dlq: `${prefix}job-dlq`,
     quarantine: `${prefix}job-events-quarantine`,
+    delays: DELAY_TIERS_MS.map((tierMs) => ({ tierMs, topic: `${prefix}job-delay-${tierLabel(tierMs)}` })),
   };
+}
+
+/** Every topic name of a layout, for listing or deleting them. */
+export function allTopics(names: TopicNames): string[] {
+  return [names.events, names.dlq, names.quarantine, ...names.delays.map((d) => d.topic)];
 }
 
 export interface TopicLayout {
@@ -25,6 +34,8 @@ export interface TopicLayout {
 }
 
 const KEEP_FOREVER = [{ name: 'retention.ms', value: '-1' }];
+/** A timer is consumed within its tier's hold; the retention only has to outlast a long outage of every runner. */
+const KEEP_TIMERS = [{ name: 'retention.ms', value: String(30 * 24 * 3_600_000) }];
 
 export function topicConfigs(names: TopicNames, layout: TopicLayout): ITopicConfig[] {
   return [
@@ -41,6 +52,12 @@ export function topicConfigs(names: TopicNames, layout: TopicLayout): ITopicConf
       replicationFactor: layout.replicationFactor,
       configEntries: KEEP_FOREVER,
     },
+    ...names.delays.map(({ topic }) => ({
+      topic,
+      numPartitions: layout.eventPartitions,
+      replicationFactor: layout.replicationFactor,
+      configEntries: KEEP_TIMERS,
+    })),
   ];
 }
 

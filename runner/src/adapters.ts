@@ -1,0 +1,26 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { jobFromDocument, type Job, type JoblineCollections } from '@jobline/libs';
+
+/** The projection's view of jobs, for deciding which attempt runs (see `plan-attempt.ts`). */
+export function createProjectionLookup(collections: JoblineCollections) {
+  return async (jobIds: readonly string[]): Promise<Map<string, Job>> => {
+    const found = new Map<string, Job>();
+    if (jobIds.length === 0) return found;
+    for (const doc of await collections.jobs.find({ _id: { $in: [...jobIds] } }).toArray()) {
+      found.set(doc._id, jobFromDocument(doc));
+    }
+    return found;
+  };
+}
+
+/** An idempotent producer (acks=-1) for the topics beside the event log: timers and dead letters. */
+export function createTopicSender(kafka: Kafka) {
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    send: async (topic: string, messages: Message[]) => {
+      await producer.send({ topic, acks: -1, messages });
+    },
+  };
+}
