@@ -89,6 +89,13 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
         await sleep(route.ms, undefined, { signal: stop.signal }).catch(() => {
           throw new WorkAbandoned(job.id);
         });
+        // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
+        const check = timerStillWanted(attempt, (await options.lookup([job.id])).get(job.id) ?? null);
+        if (!check.wanted) {
+          logger.debug('waited for a job that no longer wants to run', { jobId: job.id, reason: check.reason });
+          return;
+        }
+        continue;
       }
       await slots.acquire();
       let outcome;
