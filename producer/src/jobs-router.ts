@@ -78,14 +78,12 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       // The cached view is now stale; drop it so that reads go to MongoDB until the persister caches the new one.
       await deps.cache.evict([job.id]).catch(() => undefined);
       if (events.some((e) => e.type === 'JobCancelRequested')) {
-        await deps
-          .announceCancellation(job.id)
-          .catch((err: unknown) =>
-            deps.logger.warn('cancellation not announced; the attempt will finish', {
-              jobId: job.id,
-              err: String(err),
-            }),
-          );
+        await deps.announceCancellation(job.id).catch((err: unknown) =>
+          deps.logger.warn('cancellation not announced; the attempt will finish', {
+            jobId: job.id,
+            err: String(err),
+          }),
+        );
       }
       res.status(202).json(toJobView(foldEvents(events, job)!));
     };
