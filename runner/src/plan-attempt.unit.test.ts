@@ -1,0 +1,81 @@
+import { DEFAULT_BACKOFF, type Job } from '@jobline/libs';
+import { planAttempt, timerStillWanted } from './plan-attempt';
+
+const NOW = Date.parse('2026-01-01T00:00:00.000Z');
+
+function job(overrides: Partial<Job>): Job {
+  return {
+    id: 'j1',
+    tenantId: 't',
+    type: 'noop',
+    payload: {},
+    status: 'pending',
+    attempts: 0,
+    maxAttempts: 3,
+    attemptLimit: 3,
+    backoff: DEFAULT_BACKOFF,
+    timeoutMs: null,
+    runAt: null,
+    callbackUrl: null,
+    notify: null,
+    metadata: {},
+    idempotencyKey: null,
+    progress: null,
+    result: null,
+    resultUrl: null,
+    error: null,
+    runnerId: null,
+    cancelRequestedAt: null,
+    deadLetteredAt: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+describe('planAttempt', () => {
+  it('runs the first attempt of a pending job now', () => {
+    expect(planAttempt(job({}), NOW)).toMatchObject({ kind: 'attempt', attempt: 1, dueAt: NOW });
+  });
+
+  it('runs the next attempt of a scheduled job at its runAt', () => {
+    const scheduled = job({ status: 'scheduled', attempts: 1, runAt: '2026-01-01T00:05:00.000Z' });
+
+    expect(planAttempt(scheduled, NOW)).toMatchObject({
+      kind: 'attempt',
+      attempt: 2,
+      dueAt: Date.parse('2026-01-01T00:05:00.000Z'),
+    });
+  });
+
+  it('runs an interrupted attempt again', () => {
+    expect(planAttempt(job({ status: 'processing', attempts: 2 }), NOW)).toMatchObject({ kind: 'attempt', attempt: 2 });
+  });
+
+  it.each(['completed', 'failed', 'cancelled'] as const)('does nothing for a %s job', (status) => {
+    expect(planAttempt(job({ status, attempts: 1 }), NOW)).toEqual({ kind: 'skip', reason: `already ${status}` });
+  });
+
+  it('does nothing once the attempts are used up', () => {
+    expect(planAttempt(job({ status: 'pending', attempts: 3, attemptLimit: 3 }), NOW)).toMatchObject({ kind: 'skip' });
+  });
+});
+
+describe('timerStillWanted', () => {
+  it('fires when the projection does not know the job yet, or has not run the attempt', () => {
+    expect(timerStillWanted(2, null)).toEqual({ wanted: true });
+    expect(timerStillWanted(2, job({ status: 'scheduled', attempts: 1 }))).toEqual({ wanted: true });
+  });
+
+  it('does not fire for an attempt that already ran (a duplicated timer)', () => {
+    expect(timerStillWanted(2, job({ status: 'processing', attempts: 2 })).wanted).toBe(false);
+    expect(timerStillWanted(2, job({ status: 'scheduled', attempts: 2 })).wanted).toBe(false);
+  });
+
+  it('does not fire for a cancelled or finished job', () => {
+    expect(timerStillWanted(1, job({ status: 'cancelled' }))).toEqual({ wanted: false, reason: 'already cancelled' });
+    expect(timerStillWanted(3, job({ status: 'completed', attempts: 2 })).wanted).toBe(false);
+  });
+});
