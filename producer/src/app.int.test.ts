@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -20,6 +21,7 @@ import {
 import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
+import { createIdempotencyStore } from './idempotency';
 import { createApp } from './app';
 import { createJobReader } from './job-reader';
 
@@ -55,6 +57,8 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       cache,
       reader: createJobReader({ cache, jobs: collections.jobs, logger }),
       announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
+      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
+      replayWaitMs: 5000,
       tokens: new Map([
         ['token-a', 'tenant-a'],
         ['token-b', 'tenant-b'],
@@ -208,5 +212,71 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     expect(health.status).toBe(200);
     expect(health.headers.get('x-request-id')).toBe('req-42');
     expect(await readJson(ready)).toMatchObject({ status: 'ready', checks: { redis: { status: 'up' } } });
+  });
+
+  describe('Idempotency-Key', () => {
+    const requestedWithKey = (key: string) =>
+      tap.events.flatMap((e) => (e.type === 'JobRequested' && e.data.idempotencyKey === key ? [e] : []));
+
+    it('returns the same job for the same key and body, with one event in the log', async () => {
+      const key = `k-${randomUUID()}`;
+      const body = { type: 'sleep', payload: { ms: 5 }, metadata: { a: '1', b: '2' } };
+
+      const first = await post(body, 'token-a', { 'idempotency-key': key });
+      // the same body with its keys in another order is the same request
+      const again = await post({ metadata: { b: '2', a: '1' }, payload: { ms: 5 }, type: 'sleep' }, 'token-a', {
+        'idempotency-key': key,
+      });
+
+      expect([first.status, again.status]).toEqual([202, 202]);
+      const [job, replay] = [await readJson(first), await readJson(again)];
+      expect(replay.id).toBe(job.id);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      await tap.forJob(job.id, (e) => e.length >= 1);
+      expect(requestedWithKey(key)).toHaveLength(1);
+    });
+
+    it('refuses the same key with another body with 409, and publishes nothing', async () => {
+      const key = `k-${randomUUID()}`;
+      await post({ type: 'noop' }, 'token-a', { 'idempotency-key': key });
+
+      const other = await post({ type: 'sleep', payload: { ms: 1 } }, 'token-a', { 'idempotency-key': key });
+
+      expect(other.status).toBe(409);
+      expect(await readJson(other)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', status: 409 });
+      expect(requestedWithKey(key).every((e) => e.data.type === 'noop')).toBe(true);
+    });
+
+    it('keeps keys per tenant', async () => {
+      const key = `k-${randomUUID()}`;
+
+      const a = await readJson(await post({ type: 'noop' }, 'token-a', { 'idempotency-key': key }));
+      const b = await readJson(await post({ type: 'noop' }, 'token-b', { 'idempotency-key': key }));
+
+      expect(a.id).not.toBe(b.id);
+    });
+
+    it('creates one job for concurrent duplicates', async () => {
+      const key = `k-${randomUUID()}`;
+
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, () => post({ type: 'noop' }, 'token-a', { 'idempotency-key': key })),
+      );
+
+      expect(responses.map((r) => r.status)).toEqual(Array(12).fill(202));
+      const ids = new Set(await Promise.all(responses.map(async (r) => (await readJson(r)).id as string)));
+      expect(ids.size).toBe(1);
+      const [id] = ids;
+      await tap.forJob(id!, (e) => e.length >= 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(requestedWithKey(key)).toHaveLength(1);
+    });
+
+    it('rejects a malformed key', async () => {
+      const res = await post({ type: 'noop' }, 'token-a', { 'idempotency-key': 'x'.repeat(256) });
+
+      expect(res.status).toBe(400);
+      expect((await readJson(res)).errors[0].field).toBe('Idempotency-Key');
+    });
   });
 });

@@ -21,6 +21,8 @@ export const ProducerEnv = InfraEnv.extend({
     }),
   /** Longest wait for Kafka's acknowledgement before answering 503. @defaultValue 5000 */
   KAFKA_PUBLISH_TIMEOUT_MS: envInt(5000, 100, 120_000),
+  /** How long an Idempotency-Key is remembered, in seconds. @defaultValue 86400 (24 hours) */
+  IDEMPOTENCY_TTL_SECONDS: envInt(86_400, 60, 30 * 86_400),
   /** Seconds a client should wait before retrying after a 503. @defaultValue 5 */
   RETRY_AFTER_SECONDS: envInt(5, 1, 3600),
   /** Largest accepted request body, in bytes. @defaultValue 1048576 */

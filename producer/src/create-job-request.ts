@@ -108,7 +108,12 @@ function startTime(request: CreateJobRequest, now: Date): string | null {
 }
 
 /** The event that records a client's request. The job id is assigned here, at the edge. */
-export function jobRequestedEvent(request: CreateJobRequest, tenantId: string, now: Date): JobEventOf<'JobRequested'> {
+export function jobRequestedEvent(
+  request: CreateJobRequest,
+  tenantId: string,
+  now: Date,
+  idempotencyKey: string | null = null,
+): JobEventOf<'JobRequested'> {
   return newEvent(
     'JobRequested',
     { jobId: randomUUID(), tenantId, source: 'producer', now },
@@ -122,7 +127,18 @@ export function jobRequestedEvent(request: CreateJobRequest, tenantId: string, n
       callbackUrl: null,
       notify: null,
       metadata: request.metadata,
-      idempotencyKey: null,
+      idempotencyKey,
     },
   );
+}
+
+/** An `Idempotency-Key` header: absent, or 1 to 255 visible ASCII characters. */
+export function parseIdempotencyKey(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
+    throw new JoblineError('VALIDATION_FAILED', 'the Idempotency-Key header is invalid', {
+      details: [{ field: 'Idempotency-Key', code: 'invalid_format', message: '1 to 255 visible ASCII characters' }],
+    });
+  }
+  return header;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import {
@@ -12,7 +13,8 @@ import {
   type Logger,
 } from '@jobline/libs';
 import { tenantOf } from './auth';
-import { jobRequestedEvent, parseCreateJob } from './create-job-request';
+import { jobRequestedEvent, parseCreateJob, parseIdempotencyKey } from './create-job-request';
+import { hashRequest, type IdempotencyStore } from './idempotency';
 import type { JobReader } from './job-reader';
 
 export interface JobsRouterDeps {
@@ -23,6 +25,9 @@ export interface JobsRouterDeps {
   now: () => Date;
   /** Tells the runners, now, that a running job's cancellation was requested (best effort; the log is the record). */
   announceCancellation: (jobId: string) => Promise<void>;
+  idempotency: IdempotencyStore;
+  /** How long a duplicate request waits for the first one with its key to be accepted. */
+  replayWaitMs: number;
 }
 
 const JobId = z.uuid();
@@ -36,11 +41,28 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     }
     const tenantId = tenantOf(req);
     const request = parseCreateJob(req.body);
-    const event = jobRequestedEvent(request, tenantId, deps.now());
+    const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
+    const event = jobRequestedEvent(request, tenantId, deps.now(), idempotencyKey);
+
+    let release = async () => {};
+    if (idempotencyKey !== null) {
+      const claim = await deps.idempotency.claim(tenantId, idempotencyKey, hashRequest(req.body), event.jobId);
+      if (claim.kind === 'replay') {
+        const view = await replayedView(tenantId, claim.jobId);
+        res.status(202).location(`${req.baseUrl}/${view.id}`).set('Idempotent-Replayed', 'true').json(view);
+        return;
+      }
+      release = claim.release;
+    }
 
     // 202 promises the job is in the log: answer only after Kafka acknowledged it (acks=-1). If Kafka fails,
     // nothing is cached either, so the client's retry starts from a clean slate.
-    await deps.publisher.publish([event]);
+    try {
+      await deps.publisher.publish([event]);
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
 
     const job = evolve(null, event)!;
     const view = toJobView(job);
@@ -64,6 +86,22 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     if (!view) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
     res.json(view);
   });
+
+  /** The job a repeated request created; the first request may still be publishing it. */
+  async function replayedView(tenantId: string, jobId: string) {
+    const deadline = Date.now() + deps.replayWaitMs;
+    for (;;) {
+      const view = await deps.reader.find(tenantId, jobId);
+      if (view) return view;
+      if (Date.now() >= deadline) {
+        throw new JoblineError(
+          'IDEMPOTENT_REQUEST_IN_PROGRESS',
+          'a request with this Idempotency-Key is still being accepted; retry shortly',
+        );
+      }
+      await sleep(20);
+    }
+  }
 
   /** Decides a command against the job's state, publishes its events, and answers 202 with the resulting view. */
   const command =

@@ -12,6 +12,7 @@ import {
   topicNames,
 } from '@jobline/libs';
 import { createApp } from './app';
+import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
 
@@ -38,6 +39,11 @@ async function run() {
     cache,
     reader: createJobReader({ cache, jobs: collections.jobs, logger }),
     announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
+    idempotency: createIdempotencyStore(redis, {
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    }),
+    replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     tokens: config.API_TOKENS,
     readiness: {
       kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
