@@ -17,7 +17,8 @@ export function ensureInfrastructure(say) {
   if (external.length > 0) say(`${external.join(', ')} set; the local stack provides the rest`);
   // `stack.sh status` exits 0 only when all three services run; otherwise this run starts (and later stops) them.
   const startedStack = spawnSync('bash', [stackScript, 'status'], { stdio: 'ignore' }).status !== 0;
-  const start = spawnSync('bash', [stackScript, 'start'], { stdio: 'inherit' });
+  // The stack's messages go to stderr, so that stdout stays clean for what the caller prints (the bench's JSON).
+  const start = spawnSync('bash', [stackScript, 'start'], { stdio: ['ignore', 2, 2] });
   if (start.status !== 0) throw new Error('the local stack did not start (see above)');
   const env = execFileSync('bash', [stackScript, 'env'], { encoding: 'utf8' });
   for (const line of env.split('\n')) {
