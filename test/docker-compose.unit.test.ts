@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '@jobline/libs';
 import { ConsumerEnv } from '../consumer/src/config';
 import { ProducerEnv } from '../producer/src/config';
 import { RunnerEnv } from '../runner/src/config';
@@ -19,6 +20,8 @@ interface ComposeService {
   command?: string[];
   environment?: Record<string, string | number>;
   ports?: string[];
+  depends_on?: Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] };
 }
 
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -57,24 +60,44 @@ describe('docker-compose.yml', () => {
       const known = Object.keys(schema.shape);
 
       expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
-      const parsed = schema.safeParse(env);
-      expect(parsed.error?.issues ?? []).toEqual([]);
+      expect(() => loadConfig(schema, env)).not.toThrow();
+    });
+
+    it('sets every variable the service requires (those without a default)', () => {
+      const env = environment(name);
+      const required = Object.entries(schema.shape)
+        .filter(([, field]) => !field.safeParse(undefined).success)
+        .map(([key]) => key);
+
+      expect(required.filter((key) => !(env[key] ?? '').trim())).toEqual([]);
     });
 
     it('points at the compose services for Kafka, MongoDB and Redis', () => {
       const env = environment(name);
       const kafkaListeners = environment('kafka').KAFKA_ADVERTISED_LISTENERS ?? '';
 
+      expect(env.KAFKA_BROKERS).toBe('kafka:9092');
       expect(kafkaListeners.split(',')).toContain(`PLAINTEXT://${env.KAFKA_BROKERS}`);
       expect(env.MONGODB_URI).toBe('mongodb://mongo:27017');
       expect(env.REDIS_URL).toBe('redis://redis:6379');
     });
 
+    it('starts only once Kafka, MongoDB and Redis report healthy', () => {
+      const dependsOn = service(name).depends_on ?? {};
+
+      for (const infra of ['kafka', 'mongo', 'redis']) {
+        expect(dependsOn[infra]?.condition).toBe('service_healthy');
+        expect(service(infra).healthcheck?.test?.length).toBeGreaterThan(0);
+      }
+    });
+
     it('starts the entry point the build produces, from the image the Dockerfile builds', () => {
       const { command, build } = service(name);
+      const manifest = JSON.parse(readFileSync(join(ROOT, name, 'package.json'), 'utf8')) as { main?: string };
 
       expect(build).toBe('.');
-      expect(command).toEqual(['node', `${name}/dist/main.js`]);
+      expect(command).toEqual(['node', `${name}/${manifest.main}`]);
+      expect(manifest.main).toBe('dist/main.js');
       expect(existsSync(join(ROOT, name, 'src', 'main.ts'))).toBe(true);
       expect(dockerfile).toContain(`COPY --from=build --chown=node:node /app/${name}/dist ${name}/dist`);
     });
@@ -85,6 +108,7 @@ describe('docker-compose.yml', () => {
 
     expect(service('producer').ports).toContain(`${env.PORT}:${env.PORT}`);
     expect(env.HOST).toBe('0.0.0.0');
+    expect(service('producer').healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${env.PORT}/health`);
   });
 });
 
@@ -99,5 +123,13 @@ describe('Dockerfile', () => {
 
   it('installs from the lock file without install scripts', () => {
     expect(dockerfile).toContain('npm ci --ignore-scripts');
+  });
+
+  it('keeps local modules and build state out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+
+    // Patterns without `**/` only match at the context root; a workspace's tsbuildinfo left in would make `tsc -b`
+    // report every project up to date and emit no dist.
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '**/*.tsbuildinfo']));
   });
 });
