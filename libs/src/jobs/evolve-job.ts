@@ -21,7 +21,7 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
       tenantId: event.tenantId,
       type: d.type,
       payload: d.payload,
-      status: d.runAt && d.runAt > event.occurredAt ? 'scheduled' : 'pending',
+      status: d.runAt && instant(d.runAt) > instant(event.occurredAt) ? 'scheduled' : 'pending',
       attempts: 0,
       maxAttempts: d.maxAttempts,
       attemptLimit: d.maxAttempts,
@@ -52,6 +52,9 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
     case 'JobStarted': {
       const { attempt, runnerId } = event.data;
       if (isTerminal(job.status) || !isNewAttempt(job, attempt)) return job;
+      // The running attempt starts again only when a runner re-runs it after its first runner stopped: a later start.
+      // Its own start, or an older one, replayed, changes nothing.
+      if (attempt === job.attempts && job.startedAt !== null && instant(at) <= instant(job.startedAt)) return job;
       return {
         ...job,
         status: 'processing',
@@ -64,7 +67,8 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
     }
     case 'JobProgressed': {
       const { attempt, current, total, message } = event.data;
-      if (job.status !== 'processing' || attempt !== job.attempts) return job;
+      // Progress replayed from before the job's latest change is old news.
+      if (job.status !== 'processing' || attempt !== job.attempts || instant(at) < instant(job.updatedAt)) return job;
       return { ...job, progress: { current, total, message }, updatedAt: at };
     }
     case 'JobCompleted': {
@@ -95,7 +99,8 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
       };
     }
     case 'JobDeadLettered':
-      if (job.deadLetteredAt) return job;
+      // Only the failure that ended the current run is dead-lettered; an earlier run's, replayed after a redrive, is not.
+      if (job.status !== 'failed' || event.data.attempt !== job.attempts || job.deadLetteredAt) return job;
       return { ...job, deadLetteredAt: at, updatedAt: at };
     case 'JobCancelRequested':
       if (isTerminal(job.status) || job.cancelRequestedAt) return job;
@@ -136,6 +141,11 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
  */
 function isNewAttempt(job: Job, attempt: number): boolean {
   return attempt > job.attempts || (attempt === job.attempts && job.status === 'processing');
+}
+
+/** Timestamps may carry any UTC offset: compare the instants they name, not their text. */
+function instant(timestamp: string): number {
+  return Date.parse(timestamp);
 }
 
 /** Folds a sequence of events, starting from `job` (the initial state by default). */
