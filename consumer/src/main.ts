@@ -52,6 +52,7 @@ async function run() {
     kafka,
     admin,
     groupId: config.PERSISTER_GROUP_ID,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     topic: topics.events,
     collections,
     persistBatch,

@@ -1,11 +1,13 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { checkpointId, type JoblineCollections, type Logger } from '@jobline/libs';
+import { checkpointId, groupTimeouts, type JoblineCollections, type Logger } from '@jobline/libs';
 import type { BatchPersister } from './persist-batch';
 
 export interface PersisterOptions {
   kafka: Kafka;
   admin: Admin;
   groupId: string;
+  /** Kafka group session timeout: how soon a crashed member's partitions move on. @defaultValue 30000 */
+  sessionTimeoutMs?: number;
   topic: string;
   collections: JoblineCollections;
   persistBatch: BatchPersister;
@@ -26,7 +28,11 @@ export interface Persister {
  */
 export function createPersister(options: PersisterOptions): Persister {
   const { kafka, admin, topic, collections, persistBatch, logger } = options;
-  const consumer: Consumer = kafka.consumer({ groupId: options.groupId, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    ...groupTimeouts(options.sessionTimeoutMs),
+  });
   /** Next offset to persist per partition, known since the last (re)assignment. */
   const expected = new Map<number, number>();
 

@@ -35,6 +35,7 @@ async function run() {
   const runner = createRunnerConsumer({
     kafka,
     groupId: config.RUNNER_GROUP_ID,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     topics,
     concurrency: config.RUNNER_CONCURRENCY,
     execute: {

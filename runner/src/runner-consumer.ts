@@ -6,6 +6,7 @@ import {
   encodeDeadLetter,
   encodeTimer,
   evolve,
+  groupTimeouts,
   routeTimer,
   type Job,
   type JobEvent,
@@ -21,6 +22,8 @@ import { Semaphore } from './semaphore';
 export interface RunnerConsumerOptions {
   kafka: Kafka;
   groupId: string;
+  /** Kafka group session timeout: how soon a crashed runner's partitions (and the timers in them) move on. @defaultValue 30000 */
+  sessionTimeoutMs?: number;
   topics: TopicNames;
   concurrency: number;
   execute: Omit<ExecuteJobDeps, 'stopSignal' | 'running' | 'deadLetter'>;
@@ -55,7 +58,11 @@ const HEARTBEAT_MS = 3000;
  */
 export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerConsumer {
   const { kafka, topics, logger } = options;
-  const consumer: Consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 250 });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: 250,
+    ...groupTimeouts(options.sessionTimeoutMs),
+  });
   const slots = new Semaphore(options.concurrency);
   const stop = new AbortController();
   let stopping = false;

@@ -11,6 +11,11 @@ export const InfraEnv = z.object({
   KAFKA_EVENT_PARTITIONS: envInt(6, 1, 1000),
   /** Replication factor of the topics jobline creates. @defaultValue 1 */
   KAFKA_REPLICATION_FACTOR: envInt(1, 1, 10),
+  /**
+   * How long the Kafka group waits for a silent runner or persister before giving its partitions to another member
+   * (a crashed process is noticed after this). At least the broker's `group.min.session.timeout.ms`. @defaultValue 30000
+   */
+  KAFKA_SESSION_TIMEOUT_MS: envInt(30_000, 1_000, 3_600_000),
   /** MongoDB connection string. @defaultValue `mongodb://127.0.0.1:27017` */
   MONGODB_URI: z
     .string()

@@ -14,6 +14,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Consumer group timings for a session timeout: heartbeats at a third of it (Kafka's advice), and a rebalance may
+ * take as long as the session.
+ */
+export function groupTimeouts(sessionTimeoutMs = 30_000) {
+  return {
+    sessionTimeout: sessionTimeoutMs,
+    rebalanceTimeout: Math.max(sessionTimeoutMs, 60_000),
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+  };
+}
+
 export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
