@@ -15,6 +15,7 @@ import {
   joblineCollections,
   topicNames,
   type JobDocument,
+  type JobView,
   type KafkaEventPublisher,
   type MongoConnection,
 } from '@jobline/libs';
@@ -22,7 +23,7 @@ import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/tes
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { createIdempotencyStore } from './idempotency';
-import { createApp } from './app';
+import { createApp, type AppDeps } from './app';
 import { createJobReader } from './job-reader';
 
 const logger = createLogger({ service: 'test', level: 'error' });
@@ -37,6 +38,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
   let admin: Admin;
   let publisher: KafkaEventPublisher;
   let tap: Awaited<ReturnType<typeof tapEvents>>;
+  let appDeps: AppDeps;
 
   beforeAll(async () => {
     const infra = testInfra();
@@ -52,13 +54,14 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     const collections = joblineCollections(mongo.db);
     await ensureIndexes(collections);
     const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    const app = createApp({
+    appDeps = {
       publisher,
       cache,
       reader: createJobReader({ cache, jobs: collections.jobs, logger }),
       announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
       idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
       replayWaitMs: 5000,
+      batchMaxJobs: 5,
       tokens: new Map([
         ['token-a', 'tenant-a'],
         ['token-b', 'tenant-b'],
@@ -68,8 +71,8 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       retryAfterSeconds: 7,
       logger,
       now: () => new Date(),
-    });
-    server = app.listen(0, '127.0.0.1');
+    };
+    server = createApp(appDeps).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     tap = await tapEvents(kafka, topics.events);
@@ -85,12 +88,14 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
   });
 
-  const post = (body: unknown, token = 'token-a', headers: Record<string, string> = {}) =>
-    fetch(`${base}/v1/jobs`, {
+  const postTo = (url: string, body: unknown, token = 'token-a', headers: Record<string, string> = {}) =>
+    fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
+  const post = (body: unknown, token?: string, headers?: Record<string, string>) =>
+    postTo(`${base}/v1/jobs`, body, token, headers);
   const get = (id: string, token = 'token-a') =>
     fetch(`${base}/v1/jobs/${id}`, { headers: { authorization: `Token ${token}` } });
 
@@ -277,6 +282,127 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
 
       expect(res.status).toBe(400);
       expect((await readJson(res)).errors[0].field).toBe('Idempotency-Key');
+    });
+  });
+
+  describe('POST /v1/jobs/batch', () => {
+    const postBatch = (body: unknown, headers?: Record<string, string>) =>
+      postTo(`${base}/v1/jobs/batch`, body, 'token-a', headers);
+    /** Messages ever written to the event topic: unchanged means nothing reached Kafka. */
+    const eventsInLog = async () =>
+      (await admin.fetchTopicOffsets(topics.events)).reduce((sum, p) => sum + Number(p.high), 0);
+    const fieldsOf = (problem: { errors: { field: string }[] }) => problem.errors.map((e) => e.field);
+
+    it('accepts every job once all their JobRequested events are in Kafka, in request order', async () => {
+      const jobs = [
+        { type: 'sleep', payload: { ms: 5 } },
+        { type: 'noop', metadata: { n: '2' } },
+        { type: 'noop', delayMs: 60_000 },
+      ];
+
+      const res = await postBatch({ jobs });
+
+      expect(res.status).toBe(202);
+      const body = await readJson(res);
+      expect(body.jobs.map((j: JobView) => [j.type, j.status])).toEqual([
+        ['sleep', 'pending'],
+        ['noop', 'pending'],
+        ['noop', 'scheduled'],
+      ]);
+      expect(body.jobs[1].metadata).toEqual({ n: '2' });
+      const ids = body.jobs.map((j: JobView) => j.id);
+      expect(new Set(ids).size).toBe(3);
+      for (const [i, id] of ids.entries()) {
+        const [event] = await tap.forJob(id, (e) => e.length >= 1);
+        expect(event).toMatchObject({ type: 'JobRequested', tenantId: 'tenant-a', data: { type: jobs[i]!.type } });
+        const read = await get(id);
+        expect(read.status).toBe(200);
+        expect(await readJson(read)).toEqual(body.jobs[i]);
+      }
+    });
+
+    it('rejects the whole batch when one job is invalid, naming its index, and publishes nothing', async () => {
+      const [logBefore, tapBefore] = [await eventsInLog(), tap.events.length];
+
+      const res = await postBatch({
+        jobs: [{ type: 'noop' }, { type: 'noop' }, { type: 'sleep', payload: { ms: -1 } }, { type: 'noop' }],
+      });
+
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = await readJson(res);
+      expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(fieldsOf(problem)).toEqual(['jobs.2.payload.ms']);
+      expect(await eventsInLog()).toBe(logBefore);
+      expect(tap.events.length).toBe(tapBefore);
+    });
+
+    it.each([
+      ['an empty list', []],
+      ['more jobs than BATCH_MAX_JOBS', Array(6).fill({ type: 'noop' })],
+    ])('rejects %s with 400 on the jobs field, and publishes nothing', async (_name, jobs) => {
+      const logBefore = await eventsInLog();
+
+      const res = await postBatch({ jobs });
+
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = await readJson(res);
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(fieldsOf(problem)).toEqual(['jobs']);
+      expect(await eventsInLog()).toBe(logBefore);
+    });
+
+    it('replays the same batch for the same Idempotency-Key and body, and refuses another body', async () => {
+      const key = `k-${randomUUID()}`;
+      const jobs = [{ type: 'noop' }, { type: 'sleep', payload: { ms: 5 }, metadata: { a: '1' } }];
+
+      const first = await postBatch({ jobs }, { 'idempotency-key': key });
+      const again = await postBatch(
+        { jobs: [{ type: 'noop' }, { metadata: { a: '1' }, payload: { ms: 5 }, type: 'sleep' }] },
+        { 'idempotency-key': key },
+      );
+      const reordered = await postBatch({ jobs: [...jobs].reverse() }, { 'idempotency-key': key });
+      const single = await post(jobs[0], 'token-a', { 'idempotency-key': key });
+
+      expect([first.status, again.status]).toEqual([202, 202]);
+      const ids = (await readJson(first)).jobs.map((j: JobView) => j.id);
+      expect((await readJson(again)).jobs.map((j: JobView) => j.id)).toEqual(ids);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect([reordered.status, single.status]).toEqual([409, 409]);
+      expect((await readJson(reordered)).code).toBe('IDEMPOTENCY_KEY_REUSED');
+      for (const id of ids) await tap.forJob(id, (e) => e.length >= 1);
+      const withKey = tap.events.filter((e) => e.type === 'JobRequested' && e.data.idempotencyKey === key);
+      expect(withKey.map((e) => e.jobId).sort()).toEqual([...ids].sort());
+    });
+
+    it('answers 503 when Kafka does not take the batch, caches nothing and frees its Idempotency-Key', async () => {
+      const kafka = createKafka({ brokers: testInfra().brokers, clientId: 'test-producer-down', logger });
+      // Never connected: every publish fails as it does when Kafka is away.
+      const down = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
+      const downServer = createApp({ ...appDeps, publisher: down }).listen(0, '127.0.0.1');
+      await new Promise((resolve) => downServer.once('listening', resolve));
+      const cachedJobs = async () => (await redis.keys(`${ns.redisPrefix}job:*`)).length;
+      const [cachedBefore, logBefore] = [await cachedJobs(), await eventsInLog()];
+      const key = `k-${randomUUID()}`;
+      const body = { jobs: [{ type: 'noop' }, { type: 'noop' }] };
+
+      try {
+        const { port } = downServer.address() as AddressInfo;
+        const res = await postTo(`http://127.0.0.1:${port}/v1/jobs/batch`, body, 'token-a', { 'idempotency-key': key });
+
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('7');
+        expect(await readJson(res)).toMatchObject({ code: 'KAFKA_UNAVAILABLE', status: 503 });
+        expect(await cachedJobs()).toBe(cachedBefore);
+        expect(await eventsInLog()).toBe(logBefore);
+      } finally {
+        await new Promise((resolve) => downServer.close(resolve));
+      }
+
+      const retry = await postBatch(body, { 'idempotency-key': key });
+      expect(retry.status).toBe(202);
+      expect(retry.headers.get('idempotent-replayed')).toBeNull();
     });
   });
 });

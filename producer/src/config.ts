@@ -27,6 +27,8 @@ export const ProducerEnv = InfraEnv.extend({
   RETRY_AFTER_SECONDS: envInt(5, 1, 3600),
   /** Largest accepted request body, in bytes. @defaultValue 1048576 */
   MAX_BODY_BYTES: envInt(1_048_576, 1024, 64 * 1_048_576),
+  /** Most jobs one `POST /v1/jobs/batch` may create; their events go to Kafka in one publish. @defaultValue 100 */
+  BATCH_MAX_JOBS: envInt(100, 1, 1000),
 });
 export type ProducerConfig = z.infer<typeof ProducerEnv>;
 

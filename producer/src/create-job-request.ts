@@ -65,38 +65,93 @@ export const CreateJobRequest = z
   });
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 
-export function toFieldIssues(error: z.ZodError, prefix: (string | number)[] = []): FieldIssue[] {
+type FieldPath = readonly PropertyKey[];
+
+/** A dotted field name, `(body)` for the whole body: `payload.ms`, `jobs.3.type`. */
+function fieldName(path: FieldPath): string {
+  return path.map(String).join('.') || '(body)';
+}
+
+export function toFieldIssues(error: z.ZodError, prefix: FieldPath = []): FieldIssue[] {
   return error.issues.map((issue) => ({
-    field: [...prefix, ...issue.path].map(String).join('.') || '(body)',
+    field: fieldName([...prefix, ...issue.path]),
     message: issue.message,
     code: issue.code,
   }));
 }
 
-/** Validates the body and the payload against the job type's schema; throws VALIDATION_FAILED with every issue. */
-export function parseCreateJob(body: unknown): CreateJobRequest {
+type Validated = { ok: true; request: CreateJobRequest } | { ok: false; message: string; issues: FieldIssue[] };
+
+const INVALID_REQUEST = 'the job request is invalid';
+
+const invalidField = (at: FieldPath, field: string, code: string, message: string): Validated => ({
+  ok: false,
+  message: INVALID_REQUEST,
+  issues: [{ field: fieldName([...at, field]), code, message }],
+});
+
+/** Checks one job request, the body and the payload against the job type's schema, naming fields under `at`. */
+function validateCreateJob(body: unknown, at: FieldPath): Validated {
   const parsed = CreateJobRequest.safeParse(body ?? {});
-  if (!parsed.success) {
-    throw new JoblineError('VALIDATION_FAILED', 'the job request is invalid', { details: toFieldIssues(parsed.error) });
-  }
+  if (!parsed.success) return { ok: false, message: INVALID_REQUEST, issues: toFieldIssues(parsed.error, at) };
   const request = parsed.data;
   if (!isJobType(request.type)) {
-    throw new JoblineError('VALIDATION_FAILED', 'the job request is invalid', {
-      details: [{ field: 'type', code: 'invalid_value', message: `unknown job type; one of: ${JOB_TYPES.join(', ')}` }],
-    });
+    return invalidField(at, 'type', 'invalid_value', `unknown job type; one of: ${JOB_TYPES.join(', ')}`);
   }
   const payload = JOB_PAYLOAD_SCHEMAS[request.type].safeParse(request.payload);
   if (!payload.success) {
-    throw new JoblineError('VALIDATION_FAILED', `the payload is invalid for job type ${request.type}`, {
-      details: toFieldIssues(payload.error, ['payload']),
-    });
+    return {
+      ok: false,
+      message: `the payload is invalid for job type ${request.type}`,
+      issues: toFieldIssues(payload.error, [...at, 'payload']),
+    };
   }
   if (request.runAt !== undefined && Date.parse(request.runAt) - Date.now() > MAX_SCHEDULE_AHEAD_MS) {
-    throw new JoblineError('VALIDATION_FAILED', 'the job request is invalid', {
-      details: [{ field: 'runAt', code: 'too_big', message: 'runAt may be at most a year ahead' }],
+    return invalidField(at, 'runAt', 'too_big', 'runAt may be at most a year ahead');
+  }
+  return { ok: true, request: { ...request, payload: payload.data } };
+}
+
+/** Validates the body and the payload against the job type's schema; throws VALIDATION_FAILED with every issue. */
+export function parseCreateJob(body: unknown): CreateJobRequest {
+  const result = validateCreateJob(body, []);
+  if (!result.ok) throw new JoblineError('VALIDATION_FAILED', result.message, { details: result.issues });
+  return result.request;
+}
+
+/** The body of `POST /v1/jobs/batch`; each job is then validated as the body of `POST /v1/jobs`. */
+const createJobBatchRequest = (maxJobs: number) =>
+  z.object({ jobs: z.array(z.unknown()).min(1).max(maxJobs) }).strict();
+
+/**
+ * Validates every job of a batch before any is created: throws VALIDATION_FAILED with the issues of all invalid jobs,
+ * their fields named by index (`jobs.3.payload.ms`), so that a batch is accepted whole or not at all.
+ */
+export function parseCreateJobBatch(body: unknown, maxJobs: number): CreateJobRequest[] {
+  const batch = createJobBatchRequest(maxJobs).safeParse(body ?? {});
+  if (!batch.success) {
+    throw new JoblineError('VALIDATION_FAILED', 'the batch request is invalid', {
+      details: toFieldIssues(batch.error),
     });
   }
-  return { ...request, payload: payload.data };
+  const requests: CreateJobRequest[] = [];
+  const issues: FieldIssue[] = [];
+  let invalid = 0;
+  batch.data.jobs.forEach((job, index) => {
+    const result = validateCreateJob(job, ['jobs', index]);
+    if (result.ok) {
+      requests.push(result.request);
+    } else {
+      invalid += 1;
+      issues.push(...result.issues);
+    }
+  });
+  if (invalid > 0) {
+    throw new JoblineError('VALIDATION_FAILED', `${invalid} of the ${requests.length + invalid} jobs are invalid`, {
+      details: issues,
+    });
+  }
+  return requests;
 }
 
 /** When the job may start: `runAt`, or now + `delayMs`; null means now. */

@@ -1,17 +1,20 @@
 import { DEFAULT_BACKOFF, isJoblineError } from '@jobline/libs';
-import { DEFAULT_MAX_ATTEMPTS, jobRequestedEvent, parseCreateJob } from './create-job-request';
+import { DEFAULT_MAX_ATTEMPTS, jobRequestedEvent, parseCreateJob, parseCreateJobBatch } from './create-job-request';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 
-function issuesOf(body: unknown): string[] {
+/** The fields that `parse` rejects, by name. */
+function fieldsRejectedBy(parse: () => unknown): string[] {
   try {
-    parseCreateJob(body);
+    parse();
   } catch (err) {
     if (isJoblineError(err)) return err.details.map((d) => d.field);
     throw err;
   }
   return [];
 }
+
+const issuesOf = (body: unknown) => fieldsRejectedBy(() => parseCreateJob(body));
 
 describe('creating a job request', () => {
   it('gives a job three attempts, the default backoff, no timeout and no schedule unless asked', () => {
@@ -61,5 +64,46 @@ describe('creating a job request', () => {
     ['an unknown sleep failure', { type: 'sleep', payload: { ms: 1, fail: 'sometimes' } }, ['payload.fail']],
   ])('rejects %s, naming the field', (_, body, fields) => {
     expect(issuesOf(body)).toEqual(fields);
+  });
+});
+
+describe('creating a batch of job requests', () => {
+  const batchIssuesOf = (body: unknown, maxJobs = 3) => fieldsRejectedBy(() => parseCreateJobBatch(body, maxJobs));
+
+  it('parses each job as a single create would, in request order', () => {
+    const jobs = [{ type: 'noop' }, { type: 'sleep', payload: { ms: 5 }, delayMs: 1000 }];
+
+    expect(parseCreateJobBatch({ jobs }, 3)).toEqual(jobs.map(parseCreateJob));
+  });
+
+  it('names every invalid job by its index, whatever stage its validation fails at', () => {
+    const body = {
+      jobs: [
+        { type: 'noop' },
+        { type: 'teleport' },
+        { type: 'sleep', payload: { ms: -1 } },
+        { type: 'noop', colour: 'red' },
+        { type: 'noop', runAt: '2099-01-01T00:00:00Z' },
+      ],
+    };
+
+    expect(batchIssuesOf(body, 5)).toEqual(['jobs.1.type', 'jobs.2.payload.ms', 'jobs.3', 'jobs.4.runAt']);
+  });
+
+  it('says how many jobs are invalid', () => {
+    expect(() => parseCreateJobBatch({ jobs: [{ type: 'noop' }, { type: 'teleport' }] }, 3)).toThrow(
+      '1 of the 2 jobs are invalid',
+    );
+  });
+
+  it.each([
+    ['an empty list', { jobs: [] }, ['jobs']],
+    ['more jobs than the maximum', { jobs: Array(4).fill({ type: 'noop' }) }, ['jobs']],
+    ['no list', {}, ['jobs']],
+    ['no body', undefined, ['jobs']],
+    ['a list that is not an array', { jobs: { type: 'noop' } }, ['jobs']],
+    ['a field beside the list', { jobs: [{ type: 'noop' }], priority: 1 }, ['(body)']],
+  ])('rejects %s', (_, body, fields) => {
+    expect(batchIssuesOf(body)).toEqual(fields);
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import {
   JoblineError,
@@ -10,10 +10,17 @@ import {
   type EventPublisher,
   type JobCache,
   type JobCommand,
+  type JobView,
   type Logger,
 } from '@jobline/libs';
 import { tenantOf } from './auth';
-import { jobRequestedEvent, parseCreateJob, parseIdempotencyKey } from './create-job-request';
+import {
+  jobRequestedEvent,
+  parseCreateJob,
+  parseCreateJobBatch,
+  parseIdempotencyKey,
+  type CreateJobRequest,
+} from './create-job-request';
 import { hashRequest, type IdempotencyStore } from './idempotency';
 import type { JobReader } from './job-reader';
 
@@ -28,54 +35,94 @@ export interface JobsRouterDeps {
   idempotency: IdempotencyStore;
   /** How long a duplicate request waits for the first one with its key to be accepted. */
   replayWaitMs: number;
+  /** Most jobs one batch request may create. */
+  batchMaxJobs: number;
 }
 
 const JobId = z.uuid();
 
+function jsonBody(req: Request): unknown {
+  if (!req.is('application/json')) {
+    throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json');
+  }
+  return req.body;
+}
+
 export function jobsRouter(deps: JobsRouterDeps): Router {
   const router = Router();
 
-  router.post('/', async (req, res) => {
-    if (!req.is('application/json')) {
-      throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the job as application/json');
-    }
+  /**
+   * Accepts jobs: claims the request's Idempotency-Key for all of them, publishes their JobRequested events in one
+   * call and caches their views. Returns the views in request order; a repeated request gets those of the jobs its
+   * first use created.
+   */
+  async function acceptJobs(req: Request, res: Response, requests: readonly CreateJobRequest[]): Promise<JobView[]> {
     const tenantId = tenantOf(req);
-    const request = parseCreateJob(req.body);
     const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
-    const event = jobRequestedEvent(request, tenantId, deps.now(), idempotencyKey);
+    const now = deps.now();
+    const events = requests.map((request) => jobRequestedEvent(request, tenantId, now, idempotencyKey));
 
     let release = async () => {};
     if (idempotencyKey !== null) {
-      const claim = await deps.idempotency.claim(tenantId, idempotencyKey, hashRequest(req.body), event.jobId);
+      const jobIds = events.map((e) => e.jobId);
+      const claim = await deps.idempotency.claim(tenantId, idempotencyKey, hashRequest(req.body), jobIds);
       if (claim.kind === 'replay') {
-        const view = await replayedView(tenantId, claim.jobId);
-        res.status(202).location(`${req.baseUrl}/${view.id}`).set('Idempotent-Replayed', 'true').json(view);
-        return;
+        res.set('Idempotent-Replayed', 'true');
+        return replayedViews(tenantId, claim.jobIds);
       }
       release = claim.release;
     }
 
-    // 202 promises the job is in the log: answer only after Kafka acknowledged it (acks=-1). If Kafka fails,
+    // 202 promises the jobs are in the log: answer only after Kafka acknowledged them (acks=-1). If Kafka fails,
     // nothing is cached either, so the client's retry starts from a clean slate.
     try {
-      await deps.publisher.publish([event]);
+      await deps.publisher.publish(events);
     } catch (err) {
       await release().catch(() => undefined);
       throw err;
     }
 
-    const job = evolve(null, event)!;
-    const view = toJobView(job);
-    try {
-      await deps.cache.putIfAbsent({ tenantId, view });
-    } catch (err) {
-      deps.logger.warn('job cache write failed; reads will use MongoDB', {
-        jobId: job.id,
-        err: (err as Error).message,
-      });
+    const views = events.map((event) => toJobView(evolve(null, event)!));
+    await Promise.all(
+      views.map((view) =>
+        deps.cache.putIfAbsent({ tenantId, view }).catch((err: unknown) =>
+          deps.logger.warn('job cache write failed; reads will use MongoDB', {
+            jobId: view.id,
+            err: (err as Error).message,
+          }),
+        ),
+      ),
+    );
+    deps.logger.debug('jobs accepted', { tenantId, jobIds: views.map((v) => v.id) });
+    return views;
+  }
+
+  /** The jobs a repeated request created; the first request may still be publishing them. */
+  async function replayedViews(tenantId: string, jobIds: readonly string[]): Promise<JobView[]> {
+    const deadline = Date.now() + deps.replayWaitMs;
+    const views: (JobView | null)[] = jobIds.map(() => null);
+    for (;;) {
+      await Promise.all(jobIds.map(async (id, i) => (views[i] ??= await deps.reader.find(tenantId, id))));
+      if (views.every((view) => view !== null)) return views;
+      if (Date.now() >= deadline) {
+        throw new JoblineError(
+          'IDEMPOTENT_REQUEST_IN_PROGRESS',
+          'a request with this Idempotency-Key is still being accepted; retry shortly',
+        );
+      }
+      await sleep(20);
     }
-    deps.logger.debug('job accepted', { jobId: job.id, tenantId, type: job.type });
-    res.status(202).location(`${req.baseUrl}/${job.id}`).json(view);
+  }
+
+  router.post('/', async (req, res) => {
+    const [view] = await acceptJobs(req, res, [parseCreateJob(jsonBody(req))]);
+    res.status(202).location(`${req.baseUrl}/${view!.id}`).json(view);
+  });
+
+  // Before the `/:id` routes, so that `batch` is never taken for a job id.
+  router.post('/batch', async (req, res) => {
+    const views = await acceptJobs(req, res, parseCreateJobBatch(jsonBody(req), deps.batchMaxJobs));
+    res.status(202).json({ jobs: views });
   });
 
   router.get('/:id', async (req, res) => {
@@ -86,22 +133,6 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     if (!view) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
     res.json(view);
   });
-
-  /** The job a repeated request created; the first request may still be publishing it. */
-  async function replayedView(tenantId: string, jobId: string) {
-    const deadline = Date.now() + deps.replayWaitMs;
-    for (;;) {
-      const view = await deps.reader.find(tenantId, jobId);
-      if (view) return view;
-      if (Date.now() >= deadline) {
-        throw new JoblineError(
-          'IDEMPOTENT_REQUEST_IN_PROGRESS',
-          'a request with this Idempotency-Key is still being accepted; retry shortly',
-        );
-      }
-      await sleep(20);
-    }
-  }
 
   /** Decides a command against the job's state, publishes its events, and answers 202 with the resulting view. */
   const command =

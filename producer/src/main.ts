@@ -44,6 +44,7 @@ async function run() {
       ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     }),
     replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+    batchMaxJobs: config.BATCH_MAX_JOBS,
     tokens: config.API_TOKENS,
     readiness: {
       kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
