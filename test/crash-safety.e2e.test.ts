@@ -6,11 +6,12 @@ import {
   topicNames,
   type Env,
   type JobDocument,
+  type JobEventDocument,
   type JobStatus,
   type JobView,
 } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { auditLog, type AuditFindings } from './log-audit';
+import { auditLog, logEnds, type AuditFindings } from './log-audit';
 import { freePort, ServiceProcess, type ServiceName } from './service-process';
 import { setKafkaRunning } from './stack-control';
 
@@ -142,6 +143,42 @@ describe('crash safety', () => {
       await crash('consumer');
       await untilFinished(ids);
     }
+
+    await expectConsistent();
+  });
+
+  it('runs scheduled jobs on time, never early, when the runner holding their timers is killed', async () => {
+    // Due in 3 to 10.6 s: the nearest wait in the runner's memory, the later ones pass through the 5 s delay topic.
+    const ids = (
+      await Promise.all(Array.from({ length: 20 }, (_, i) => submit({ type: 'noop', delayMs: 3000 + i * 400 })))
+    ).filter((id): id is string => id !== null);
+    expect(ids).toHaveLength(20);
+    const firstTier = topics.delays[0]!.topic;
+    await waitFor(async () => [...(await logEnds(kafka, firstTier)).values()].some((end) => end > 0), {
+      timeoutMs: 30_000,
+      description: 'the runner to hold timers',
+    });
+
+    await crash('runner');
+    await untilFinished(ids);
+
+    const docs = await jobs()
+      .find({ _id: { $in: ids } })
+      .toArray();
+    const starts = await mongo
+      .db(ns.database)
+      .collection<JobEventDocument>('job_events')
+      .aggregate<{ _id: string; first: string }>([
+        { $match: { jobId: { $in: ids }, 'event.type': 'JobStarted' } },
+        { $group: { _id: '$jobId', first: { $min: '$event.occurredAt' } } },
+      ])
+      .toArray();
+    const firstStart = new Map(starts.map((s) => [s._id, Date.parse(s.first)]));
+    const lateness = docs.map((d) => firstStart.get(d._id)! - Date.parse(d.runAt!));
+    expect(docs.map((d) => d.status)).toEqual(ids.map(() => 'completed'));
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+    // The restarted runner takes the partitions over once the killed one's session (6 s) has expired.
+    expect(Math.max(...lateness)).toBeLessThan(20_000);
 
     await expectConsistent();
   });
