@@ -38,6 +38,7 @@ async function run() {
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     topics,
     concurrency: config.RUNNER_CONCURRENCY,
+    typeConcurrency: config.RUNNER_TYPE_CONCURRENCY,
     execute: {
       publisher,
       handlers: HANDLERS,

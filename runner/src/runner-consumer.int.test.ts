@@ -14,6 +14,7 @@ import {
 } from '@jobline/libs';
 import { tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import { HANDLERS } from './handlers';
 import { createProjectionLookup, createTopicSender } from './adapters';
@@ -53,12 +54,17 @@ describe('runner consumer against Kafka', () => {
   let sender: ReturnType<typeof createTopicSender>;
 
   /** A runner of the test's group; the projection it consults is an empty database (no persister runs here). */
-  async function startRunner(runnerId: string, handlers: Record<string, JobHandler> = HANDLERS) {
+  async function startRunner(
+    runnerId: string,
+    handlers: Record<string, JobHandler> = HANDLERS,
+    typeConcurrency: Record<string, number> = {},
+  ) {
     const started = createRunnerConsumer({
       kafka,
       groupId: ns.runnerGroup,
       topics,
       concurrency: 4,
+      typeConcurrency,
       execute: { publisher, handlers, runnerId, logger, now: () => new Date(), random: () => 0.5 },
       lookup: createProjectionLookup(joblineCollections(mongo.db)),
       send: sender.send,
@@ -142,5 +148,28 @@ describe('runner consumer against Kafka', () => {
     ]);
     expect(events.find((e) => e.type === 'JobCompleted')?.data).toMatchObject({ result: 'second run' });
     await tap.forJob(quick.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+  });
+
+  it('runs no more jobs of a type at once than its own limit, while other types use the rest', async () => {
+    let running = 0;
+    let peak = 0;
+    const counting: JobHandler = async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await sleep(150);
+      running -= 1;
+      return { result: null };
+    };
+    await runner.stop(1000);
+    runner = await startRunner('runner-typed', { ...HANDLERS, sleep: counting }, { sleep: 2 });
+    const sleeps = Array.from({ length: 8 }, () => requested('sleep', { ms: 0 }));
+    const noops = Array.from({ length: 4 }, () => requested('noop', {}));
+
+    await publisher.publish([...sleeps, ...noops]);
+
+    for (const job of [...sleeps, ...noops]) {
+      await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    }
+    expect(peak).toBe(2);
   });
 });

@@ -26,6 +26,8 @@ export interface RunnerConsumerOptions {
   sessionTimeoutMs?: number;
   topics: TopicNames;
   concurrency: number;
+  /** Lower limits for some job types, by type. */
+  typeConcurrency?: Readonly<Record<string, number>>;
   execute: Omit<ExecuteJobDeps, 'stopSignal' | 'running' | 'deadLetter'>;
   /** The projection's view of jobs (MongoDB), by id; jobs it does not hold yet are absent. */
   lookup: (jobIds: readonly string[]) => Promise<Map<string, Job>>;
@@ -64,6 +66,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     ...groupTimeouts(options.sessionTimeoutMs),
   });
   const slots = new Semaphore(options.concurrency);
+  const typeSlots = new Map(Object.entries(options.typeConcurrency ?? {}).map(([type, n]) => [type, new Semaphore(n)]));
   const stop = new AbortController();
   let stopping = false;
   const running = new Map<string, AbortController>();
@@ -104,13 +107,20 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
         }
         continue;
       }
-      await slots.acquire();
+      // The type's own slot first, so that a job waiting for it holds no slot other types could use.
+      const typeSlot = typeSlots.get(job.type);
+      await typeSlot?.acquire();
       let outcome;
       try {
-        if (stopping) throw new WorkAbandoned(job.id);
-        outcome = await executeAttempt(job, attempt, deps);
+        await slots.acquire();
+        try {
+          if (stopping) throw new WorkAbandoned(job.id);
+          outcome = await executeAttempt(job, attempt, deps);
+        } finally {
+          slots.release();
+        }
       } finally {
-        slots.release();
+        typeSlot?.release();
       }
       if (!outcome.retryAt) return;
       job = outcome.job;
