@@ -4,60 +4,33 @@
 //   (a) POST /v1/jobs: accepted jobs/s and p50/p99 latency, load from autocannon in its own process;
 //   (b) the same load against express + BullMQ `queue.add`;
 //   (c) end to end: N noop jobs submitted over HTTP until all are completed, jobs/s and enqueue→completed latency,
-//       beside BullMQ with a no-op worker.
-// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000).
+//       beside BullMQ with a no-op worker;
+//   (d) scheduled-job lateness beside BullMQ delayed jobs (bench/timers.mjs, which also runs alone).
+// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
+import {
+  TOKEN,
+  freePort,
+  joblineEnv,
+  latencySummary,
+  log,
+  redisConnection,
+  service,
+  startProcess,
+  stopProcess,
+} from './harness.mjs';
+import { benchTimers } from './timers.mjs';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const JOBS = Number(process.env.BENCH_JOBS ?? 5000);
-const TOKEN = 'bench-token';
 const BODY = JSON.stringify({ type: 'noop', payload: {} });
-
-const log = (message) => process.stderr.write(`[bench] ${message}\n`);
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts a Node process and resolves once a line of its output contains `readyText`. */
-function startProcess(name, args, env, readyText) {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk.toString();
-      if (output.includes(readyText)) resolve(child);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`)));
-  });
-}
-
-async function stopProcess(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** autocannon in its own process, so that the load generator does not share an event loop with what it measures. */
 async function autocannon(url) {
@@ -92,15 +65,6 @@ async function autocannon(url) {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function latencySummary(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) };
-}
-
 /** Submits `n` jobs over HTTP with `CONNECTIONS` requests in flight. */
 async function submitJobs(base, n) {
   let next = 0;
@@ -120,28 +84,6 @@ async function submitJobs(base, n) {
   await Promise.all(Array.from({ length: CONNECTIONS }, lane));
   return ids;
 }
-
-function joblineEnv(id, port) {
-  return {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    API_TOKENS: `${TOKEN}:bench`,
-    KAFKA_TOPIC_PREFIX: `bench-${id}.`,
-    MONGODB_DB: `bench_${id}`,
-    REDIS_KEY_PREFIX: `bench:${id}:`,
-    PERSISTER_GROUP_ID: `bench-${id}-persister`,
-    RUNNER_GROUP_ID: `bench-${id}-runner`,
-    LOG_LEVEL: 'warn',
-  };
-}
-
-const service = (name, env) =>
-  startProcess(
-    name,
-    [join(root, name, 'dist', 'main.js')],
-    env,
-    name === 'producer' ? 'producer listening' : 'consuming',
-  );
 
 async function benchJoblineIngest() {
   const port = await freePort();
@@ -177,11 +119,6 @@ async function obliterate(queueName) {
   const queue = new Queue(queueName, { connection: redisConnection() });
   await queue.obliterate({ force: true });
   await queue.close();
-}
-
-function redisConnection() {
-  const url = new URL(process.env.REDIS_URL);
-  return { host: url.hostname, port: Number(url.port || 6379) };
 }
 
 async function benchJoblineEndToEnd() {
@@ -272,6 +209,7 @@ async function main() {
   const joblineE2e = await benchJoblineEndToEnd();
   log(`(c) end to end, ${JOBS} noop jobs: BullMQ`);
   const bullmqE2e = await benchBullmqEndToEnd();
+  const timers = await benchTimers();
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
@@ -286,6 +224,7 @@ async function main() {
       ratioCompletedPerSec: ratio(joblineE2e.completedPerSec, bullmqE2e.completedPerSec),
       ratioP50Latency: ratio(joblineE2e.enqueueToCompletedMs.p50, bullmqE2e.enqueueToCompletedMs.p50),
     },
+    timers,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
