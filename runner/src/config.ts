@@ -34,6 +34,11 @@ export const RunnerEnv = InfraEnv.extend({
       })
       .transform((pairs) => Object.fromEntries(pairs) as Record<string, number>),
   ),
+  /**
+   * On SIGTERM, how long running jobs may take to finish before they are aborted and left to run again elsewhere.
+   * @defaultValue 10000
+   */
+  RUNNER_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 3_600_000),
   /** Name of this runner in `JobStarted` events. @defaultValue `<hostname>-<pid>` */
   RUNNER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
 });

@@ -14,8 +14,6 @@ import { loadRunnerConfig } from './config';
 import { HANDLERS } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
 
-const SHUTDOWN_GRACE_MS = 10_000;
-
 async function run() {
   const config = loadRunnerConfig();
   const logger = createLogger({ service: 'runner', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -58,7 +56,7 @@ async function run() {
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal, inFlight: runner.inFlight });
     await runner
-      .stop(SHUTDOWN_GRACE_MS)
+      .stop(config.RUNNER_SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
     await stopListening();
     await Promise.allSettled([publisher.disconnect(), sender.disconnect(), mongo.client.close(), subscriber.quit()]);

@@ -67,6 +67,9 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   });
   const slots = new Semaphore(options.concurrency);
   const typeSlots = new Map(Object.entries(options.typeConcurrency ?? {}).map(([type, n]) => [type, new Semaphore(n)]));
+  /** Aborted when the runner stops: jobs not yet running (waiting for their time or a slot) are left for redelivery. */
+  const drain = new AbortController();
+  /** Aborted when the grace period is over: running jobs are abandoned too. */
   const stop = new AbortController();
   let stopping = false;
   const running = new Map<string, AbortController>();
@@ -96,7 +99,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       const route = routeTimer(dueAt, Date.now(), tiers);
       if (route.kind === 'delay') return setTimer({ job, attempt, dueAt: new Date(dueAt).toISOString() }, route.tierMs);
       if (route.kind === 'wait') {
-        await sleep(route.ms, undefined, { signal: stop.signal }).catch(() => {
+        logger.debug('job waits in memory for its time', { jobId: job.id, attempt, ms: route.ms });
+        await sleep(route.ms, undefined, { signal: drain.signal }).catch(() => {
           throw new WorkAbandoned(job.id);
         });
         // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
@@ -246,6 +250,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     },
     async stop(graceMs) {
       stopping = true;
+      drain.abort();
       const timer = setTimeout(() => stop.abort(), graceMs);
       try {
         await consumer.disconnect();
