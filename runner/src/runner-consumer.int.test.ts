@@ -132,6 +132,16 @@ describe('runner consumer against Kafka', () => {
     });
   });
 
+  it('skips an undecodable event and runs the job behind it in the same partition', async () => {
+    const job = requested('noop', {});
+    await sender.send(topics.events, [{ key: job.jobId, value: Buffer.from('{"type":"JobRequested", broken') }]);
+
+    await publisher.publish([job]);
+
+    const events = await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(events.map((e) => e.type)).toEqual(['JobRequested', 'JobStarted', 'JobCompleted']);
+  });
+
   it('does not commit a job it abandons: a new runner of the group runs it again', async () => {
     const long = requested('sleep', { ms: 60_000 });
     const quick = requested('noop', {});

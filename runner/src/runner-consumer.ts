@@ -212,6 +212,14 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
               }
               tracker.track(offset);
               const decoded = decodeEvent(message.value);
+              if (!decoded.ok) {
+                // The persister quarantines it; the runner has nothing to run and moves on.
+                logger.warn('undecodable event; skipping', {
+                  partition: batch.partition,
+                  offset,
+                  reason: decoded.reason,
+                });
+              }
               if (
                 !decoded.ok ||
                 (decoded.event.type !== 'JobRequested' && decoded.event.type !== 'JobRetryRequested')
