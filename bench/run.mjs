@@ -5,8 +5,10 @@
 //   (b) the same load against express + BullMQ `queue.add`;
 //   (c) end to end: N noop jobs submitted over HTTP until all are completed, jobs/s and enqueue→completed latency,
 //       beside BullMQ with a no-op worker;
-//   (d) scheduled-job lateness beside BullMQ delayed jobs (bench/timers.mjs, which also runs alone).
-// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs.
+//   (d) scheduled-job lateness beside BullMQ delayed jobs (bench/timers.mjs, which also runs alone);
+//   (e) replay: raw kafkajs consume rate of a fresh topic beside replay events/s (bench/replay.mjs, also alone).
+// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs and
+// bench/replay.mjs.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
+import { benchReplay } from './replay.mjs';
 import {
   TOKEN,
   freePort,
@@ -210,6 +213,7 @@ async function main() {
   log(`(c) end to end, ${JOBS} noop jobs: BullMQ`);
   const bullmqE2e = await benchBullmqEndToEnd();
   const timers = await benchTimers();
+  const replay = await benchReplay({ log });
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
@@ -225,6 +229,7 @@ async function main() {
       ratioP50Latency: ratio(joblineE2e.enqueueToCompletedMs.p50, bullmqE2e.enqueueToCompletedMs.p50),
     },
     timers,
+    replay,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
