@@ -13,6 +13,7 @@ const DEFAULTS = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   REDIS_KEY_PREFIX: 'jobline:',
   JOB_CACHE_TTL_SECONDS: 86_400,
+  KAFKA_SESSION_TIMEOUT_MS: 30_000,
   LOG_LEVEL: 'info',
   LOG_FORMAT: 'json',
 };
@@ -44,6 +45,7 @@ describe('loadConfig with the infrastructure settings', () => {
       REDIS_URL: 'rediss://cache.example.net:6380',
       REDIS_KEY_PREFIX: 'jl:',
       JOB_CACHE_TTL_SECONDS: '60',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -58,6 +60,7 @@ describe('loadConfig with the infrastructure settings', () => {
       REDIS_URL: 'rediss://cache.example.net:6380',
       REDIS_KEY_PREFIX: 'jl:',
       JOB_CACHE_TTL_SECONDS: 60,
+      KAFKA_SESSION_TIMEOUT_MS: 6000,
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
     });
@@ -84,6 +87,7 @@ describe('loadConfig with the infrastructure settings', () => {
     ['MONGODB_URI', 'postgres://db'],
     ['REDIS_URL', 'http://x'],
     ['JOB_CACHE_TTL_SECONDS', '-1'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '500'],
     ['LOG_LEVEL', 'verbose'],
     ['LOG_FORMAT', 'xml'],
   ])('rejects %s=%j with CONFIG_INVALID naming that variable only', (name, value) => {
