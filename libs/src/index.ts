@@ -11,6 +11,7 @@ export * from './config/load-config';
 export * from './config/infra-config';
 export * from './logging/logger';
 export * from './kafka/kafka-client';
+export * from './kafka/produce-queue';
 export * from './kafka/topics';
 export * from './kafka/event-codec';
 export * from './kafka/event-publisher';

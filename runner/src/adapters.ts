@@ -1,5 +1,5 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { jobFromDocument, type Job, type JoblineCollections } from '@jobline/libs';
+import { ProduceQueue, jobFromDocument, type Job, type JoblineCollections } from '@jobline/libs';
 
 /** The projection's view of jobs, for deciding which attempt runs (see `plan-attempt.ts`). */
 export function createProjectionLookup(collections: JoblineCollections) {
@@ -13,14 +13,16 @@ export function createProjectionLookup(collections: JoblineCollections) {
   };
 }
 
-/** An idempotent producer (acks=-1) for the topics beside the event log: timers and dead letters. */
+/**
+ * An idempotent producer (acks=-1) for the topics beside the event log: timers and dead letters. Concurrent sends are
+ * coalesced into one request, so that thousands of timers written at once don't queue behind each other.
+ */
 export function createTopicSender(kafka: Kafka) {
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const queue = new ProduceQueue(producer);
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
-    send: async (topic: string, messages: Message[]) => {
-      await producer.send({ topic, acks: -1, messages });
-    },
+    send: (topic: string, messages: Message[]) => queue.send(topic, messages),
   };
 }

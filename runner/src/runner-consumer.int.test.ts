@@ -142,6 +142,19 @@ describe('runner consumer against Kafka', () => {
     expect(events.map((e) => e.type)).toEqual(['JobRequested', 'JobStarted', 'JobCompleted']);
   });
 
+  it('runs new jobs while a long one runs: a batch does not hold up the fetching of other work', async () => {
+    const long = requested('sleep', { ms: 4000 });
+    await publisher.publish([long]);
+    await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+
+    const quick = requested('noop', {});
+    await publisher.publish([quick]);
+
+    await tap.forJob(quick.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(tap.events.some((e) => e.jobId === long.jobId && e.type === 'JobCompleted')).toBe(false);
+    await tap.forJob(long.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+  });
+
   it('does not commit a job it abandons: a new runner of the group runs it again', async () => {
     const long = requested('sleep', { ms: 60_000 });
     const quick = requested('noop', {});

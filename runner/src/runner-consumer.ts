@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import DataLoader from 'dataloader';
 import type { Consumer, Kafka, Message } from 'kafkajs';
 import {
   decodeEvent,
@@ -26,6 +28,8 @@ export interface RunnerConsumerOptions {
   sessionTimeoutMs?: number;
   topics: TopicNames;
   concurrency: number;
+  /** Most messages whose work may be under way at once; batches wait beyond it. @defaultValue max(1000, 8 × concurrency) */
+  maxPending?: number;
   /** Lower limits for some job types, by type. */
   typeConcurrency?: Readonly<Record<string, number>>;
   execute: Omit<ExecuteJobDeps, 'stopSignal' | 'running' | 'deadLetter'>;
@@ -46,6 +50,8 @@ export interface RunnerConsumer {
 }
 
 const HEARTBEAT_MS = 3000;
+const COMMIT_INTERVAL_MS = 200;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * The runner's consumer loop over the event log and the delay topics (see `scheduling/delay-tiers.ts` in libs).
@@ -54,9 +60,13 @@ const HEARTBEAT_MS = 3000;
  * event itself) decides which attempt runs and when. A job due now runs at once; one due within the smallest tier
  * waits in memory; a later one becomes a timer in a delay topic. A failed attempt with a retry left goes the same way.
  *
- * Jobs of one batch run concurrently up to the concurrency limit and may finish out of order; the committed offset
- * only advances over messages whose consequences (outcome events, dead letters, timers) Kafka has acknowledged, so a
- * crash loses nothing: what was not finished is delivered again (at-least-once execution).
+ * A batch only starts its work and returns, so that a job that runs or waits long never holds up the fetching of
+ * other partitions (kafkajs fetches again only once every batch of its last fetch is handled). Work finishes out of
+ * order; per partition, the committed offset only advances over messages whose consequences (outcome events, dead
+ * letters, timers) Kafka has acknowledged, so a crash loses nothing: what was not finished is delivered again
+ * (at-least-once execution). A message for a job this process is already working on joins that work instead of
+ * starting it twice, which is what a rebalance that keeps a partition here redelivers. Work that fails (MongoDB away,
+ * say) is tried again with backoff; when more work is under way than `maxPending`, batches wait for some to finish.
  */
 export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerConsumer {
   const { kafka, topics, logger } = options;
@@ -67,15 +77,35 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   });
   const slots = new Semaphore(options.concurrency);
   const typeSlots = new Map(Object.entries(options.typeConcurrency ?? {}).map(([type, n]) => [type, new Semaphore(n)]));
+  const maxPending = options.maxPending ?? Math.max(1000, options.concurrency * 8);
   /** Aborted when the runner stops: jobs not yet running (waiting for their time or a slot) are left for redelivery. */
   const drain = new AbortController();
   /** Aborted when the grace period is over: running jobs are abandoned too. */
   const stop = new AbortController();
+  // Every waiting job listens to these two signals.
+  setMaxListeners(0, drain.signal, stop.signal);
   let stopping = false;
   const running = new Map<string, AbortController>();
   const tiers = topics.delays.map((d) => d.tierMs);
   const tierOf = new Map(topics.delays.map((d) => [d.topic, d]));
   const holds = new Set<NodeJS.Timeout>();
+  /** Work under way in this process, by job id. */
+  const working = new Map<string, Promise<void>>();
+  /** Batches waiting for work to finish before they take more. */
+  let waitingForCapacity: (() => void)[] = [];
+  /** Offsets in progress per partition of the current assignment, by `topic:partition`. */
+  let trackers = new Map<string, OffsetTracker>();
+  /** Offsets ready to commit, by `topic:partition`. */
+  const toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
+  let commitTimer: NodeJS.Timeout | null = null;
+  /** The projection's view of single jobs, batched into one query per tick. */
+  const projection = new DataLoader<string, Job | null>(
+    async (ids) => {
+      const found = await options.lookup(ids);
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
   const deps: ExecuteJobDeps = {
     ...options.execute,
     stopSignal: stop.signal,
@@ -104,7 +134,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           throw new WorkAbandoned(job.id);
         });
         // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
-        const check = timerStillWanted(attempt, (await options.lookup([job.id])).get(job.id) ?? null);
+        const check = timerStillWanted(attempt, await projection.load(job.id));
         if (!check.wanted) {
           logger.debug('waited for a job that no longer wants to run', { jobId: job.id, reason: check.reason });
           return;
@@ -133,15 +163,104 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
-  const reportFailure = (jobId: string) => (err: unknown) => {
-    if (!(err instanceof WorkAbandoned)) logger.error('job execution failed', { jobId, err: String(err) });
-  };
-
-  /** The state a log event leaves the job in, starting from the projection where it has the job. */
-  function stateAfter(event: JobEvent, projected: Job | undefined): Job | null {
-    if (event.type === 'JobRequested') return projected ?? evolve(null, event);
-    return projected ? evolve(projected, event) : null;
+  /** What a log event asks of the runner, given the job's latest known state; nothing for most events. */
+  async function workForEvent(event: JobEvent): Promise<void> {
+    const projected = await projection.load(event.jobId);
+    const state =
+      event.type === 'JobRequested' ? (projected ?? evolve(null, event)) : projected ? evolve(projected, event) : null;
+    const plan = state ? planAttempt(state, Date.now()) : { kind: 'skip' as const, reason: 'unknown job' };
+    if (plan.kind === 'skip') {
+      logger.debug('nothing to run', { jobId: event.jobId, event: event.type, reason: plan.reason });
+      return;
+    }
+    await carryOut(plan.job, plan.attempt, plan.dueAt);
   }
+
+  async function workForTimer(timer: TimerMessage): Promise<void> {
+    const check = timerStillWanted(timer.attempt, await projection.load(timer.job.id));
+    if (!check.wanted) {
+      logger.debug('timer no longer wanted', { jobId: timer.job.id, reason: check.reason });
+      return;
+    }
+    await carryOut(timer.job, timer.attempt, Date.parse(timer.dueAt));
+  }
+
+  /** Runs `work` until it succeeds; a failure other than the runner stopping is tried again with backoff. */
+  async function persist(jobId: string, work: () => Promise<void>): Promise<void> {
+    for (let failures = 1; ; failures++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (err instanceof WorkAbandoned || stopping) throw err;
+        const delay = Math.min(250 * 2 ** failures, RETRY_MAX_MS);
+        logger.error('job work failed; trying again', { jobId, failures, delay, err: String(err) });
+        await sleep(delay, undefined, { signal: drain.signal }).catch(() => {
+          throw new WorkAbandoned(jobId);
+        });
+      }
+    }
+  }
+
+  function flushCommits() {
+    commitTimer = null;
+    if (toCommit.size === 0) return;
+    const offsets = [...toCommit.values()];
+    toCommit.clear();
+    consumer.commitOffsets(offsets).catch((err: unknown) => {
+      // A rebalance is under way: the next owner resumes from the last commit and skips work already finished.
+      logger.debug('offsets not committed', { err: String(err) });
+    });
+  }
+
+  /** Marks a message's work done; commits past it once everything before it in its partition is done too. */
+  function complete(key: string, tracker: OffsetTracker, topic: string, partition: number, offset: number) {
+    const committable = tracker.complete(offset);
+    if (committable === null || trackers.get(key) !== tracker) return;
+    toCommit.set(key, { topic, partition, offset: String(committable + 1) });
+    commitTimer ??= setTimeout(flushCommits, COMMIT_INTERVAL_MS);
+  }
+
+  /** Starts (or joins) the work of one message and tracks its offset until that work is done. */
+  function take(topic: string, partition: number, offset: number, jobId: string, work: (() => Promise<void>) | null) {
+    const key = `${topic}:${partition}`;
+    let tracker = trackers.get(key);
+    if (!tracker) trackers.set(key, (tracker = new OffsetTracker()));
+    tracker.track(offset);
+    const finish = () => complete(key, tracker, topic, partition, offset);
+    if (!work) return finish();
+    let under = working.get(jobId);
+    if (!under) {
+      under = persist(jobId, work);
+      working.set(jobId, under);
+      const settled = under;
+      void settled
+        .catch(() => undefined)
+        .finally(() => {
+          if (working.get(jobId) === settled) working.delete(jobId);
+          freeCapacity();
+        });
+    }
+    under.then(finish, () => undefined);
+  }
+
+  async function capacity() {
+    while (working.size >= maxPending && !stopping) {
+      await new Promise<void>((resolve) => waitingForCapacity.push(resolve));
+    }
+  }
+
+  function freeCapacity() {
+    const waiting = waitingForCapacity;
+    waitingForCapacity = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // kafkajs resumes each partition from its committed offset: track it afresh. Work still under way here is joined
+    // by its redelivered message; the outcomes of partitions that moved elsewhere are not committed from here.
+    trackers = new Map();
+    toCommit.clear();
+  });
 
   return {
     get inFlight() {
@@ -156,30 +275,23 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       await consumer.connect();
       await consumer.subscribe({ topics: [topics.events, ...topics.delays.map((d) => d.topic)], fromBeginning: true });
       await consumer.run({
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: Math.max(1, Math.min(options.concurrency, 32)),
-        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause }) => {
-          const tracker = new OffsetTracker();
-          const runs: Promise<void>[] = [];
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
           const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-          const done = (offset: number) => {
-            const committable = tracker.complete(offset);
-            if (committable !== null) resolveOffset(String(committable));
-          };
-          const go = (offset: number, jobId: string, work: Promise<void>) =>
-            runs.push(work.then(() => done(offset), reportFailure(jobId)));
           try {
             const delay = tierOf.get(batch.topic);
-            const work: { offset: number; jobId: string; start: (projected: Job | undefined) => void }[] = [];
             for (const message of batch.messages) {
+              await capacity();
               if (!isRunning() || isStale() || stopping) break;
               const offset = Number(message.offset);
               if (delay) {
                 const decoded = decodeTimer(message.value);
                 if (!decoded.ok) {
                   logger.warn('unreadable timer; skipping', { topic: batch.topic, offset, reason: decoded.reason });
-                  tracker.track(offset);
-                  done(offset);
+                  take(batch.topic, batch.partition, offset, '', null);
+                  resolveOffset(message.offset);
                   continue;
                 }
                 const timer = decoded.timer;
@@ -195,22 +307,10 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                   holds.add(hold);
                   break;
                 }
-                tracker.track(offset);
-                work.push({
-                  offset,
-                  jobId: timer.job.id,
-                  start: (projected) => {
-                    const check = timerStillWanted(timer.attempt, projected ?? null);
-                    if (!check.wanted) {
-                      logger.debug('timer no longer wanted', { jobId: timer.job.id, reason: check.reason });
-                      return done(offset);
-                    }
-                    go(offset, timer.job.id, carryOut(timer.job, timer.attempt, Date.parse(timer.dueAt)));
-                  },
-                });
+                take(batch.topic, batch.partition, offset, timer.job.id, () => workForTimer(timer));
+                resolveOffset(message.offset);
                 continue;
               }
-              tracker.track(offset);
               const decoded = decodeEvent(message.value);
               if (!decoded.ok) {
                 // The persister quarantines it; the runner has nothing to run and moves on.
@@ -220,36 +320,11 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                   reason: decoded.reason,
                 });
               }
-              if (
-                !decoded.ok ||
-                (decoded.event.type !== 'JobRequested' && decoded.event.type !== 'JobRetryRequested')
-              ) {
-                done(offset);
-                continue;
-              }
-              const event = decoded.event;
-              work.push({
-                offset,
-                jobId: event.jobId,
-                start: (projected) => {
-                  const state = stateAfter(event, projected);
-                  const plan = state
-                    ? planAttempt(state, Date.now())
-                    : { kind: 'skip' as const, reason: 'unknown job' };
-                  if (plan.kind === 'skip') {
-                    logger.debug('nothing to run', { jobId: event.jobId, event: event.type, reason: plan.reason });
-                    return done(offset);
-                  }
-                  go(offset, event.jobId, carryOut(plan.job, plan.attempt, plan.dueAt));
-                },
-              });
+              const event = decoded.ok ? decoded.event : null;
+              const wanted = event?.type === 'JobRequested' || event?.type === 'JobRetryRequested';
+              take(batch.topic, batch.partition, offset, event?.jobId ?? '', wanted ? () => workForEvent(event) : null);
+              resolveOffset(message.offset);
             }
-            if (work.length > 0) {
-              const projected = await options.lookup([...new Set(work.map((w) => w.jobId))]);
-              for (const w of work) w.start(projected.get(w.jobId));
-            }
-            await Promise.all(runs);
-            await commitOffsetsIfNecessary();
           } finally {
             clearInterval(beat);
           }
@@ -259,13 +334,21 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     async stop(graceMs) {
       stopping = true;
       drain.abort();
+      freeCapacity();
+      consumer.pause([topics.events, ...topics.delays.map((d) => d.topic)].map((topic) => ({ topic })));
+      for (const hold of holds) clearTimeout(hold);
+      const everything = () => Promise.allSettled([...working.values()]);
       const timer = setTimeout(() => stop.abort(), graceMs);
       try {
-        await consumer.disconnect();
+        await everything();
       } finally {
         clearTimeout(timer);
-        for (const hold of holds) clearTimeout(hold);
       }
+      if (commitTimer) clearTimeout(commitTimer);
+      const offsets = [...toCommit.values()];
+      toCommit.clear();
+      if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => undefined);
+      await consumer.disconnect();
     },
   };
 }
