@@ -2,6 +2,7 @@
 // builds, each run with its own topics, database, Redis keys and consumer groups; the bench's API token; latency
 // summaries.
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { root } from '../scripts/local-stack.mjs';
@@ -26,8 +27,14 @@ export function startProcess(name, args, env, readyText) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // BENCH_LOG_DIR keeps each service's output in a file there, for looking into a figure.
+  const file = process.env.BENCH_LOG_DIR
+    ? createWriteStream(join(process.env.BENCH_LOG_DIR, `${name}-${child.pid}.log`))
+    : null;
   return new Promise((resolve, reject) => {
     const onData = (chunk) => {
+      file?.write(chunk);
+      if (output.includes(readyText)) return;
       output += chunk.toString();
       if (output.includes(readyText)) resolve(child);
     };
