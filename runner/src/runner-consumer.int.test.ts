@@ -195,4 +195,32 @@ describe('runner consumer against Kafka', () => {
     }
     expect(peak).toBe(2);
   });
+
+  it('gives handlers a stable idempotency key and throttles their progress reports', async () => {
+    const keys: string[] = [];
+    const reporting: JobHandler = async (_job, ctx) => {
+      keys.push(ctx.idempotencyKey);
+      for (let step = 1; step <= 50; step++) ctx.progress(step, 50, `step ${step}`);
+      if (ctx.attempt === 1) throw new Error('first attempt fails');
+      return { result: null };
+    };
+    await runner.stop(1000);
+    runner = await startRunner('runner-progress', { ...HANDLERS, noop: reporting });
+    const job = requested('noop', {});
+    job.data.maxAttempts = 2;
+    job.data.backoff = { type: 'fixed', delayMs: 0 };
+
+    await publisher.publish([job]);
+
+    const events = await tap.forJob(
+      job.jobId,
+      (e) => e.some((x) => x.type === 'JobCompleted') && e.filter((x) => x.type === 'JobProgressed').length >= 2,
+    );
+    expect(keys).toEqual([job.jobId, job.jobId]);
+    // Fifty reports in a burst per attempt reach the log as one event each: the first.
+    expect(events.filter((e) => e.type === 'JobProgressed').map((e) => e.data)).toEqual([
+      { attempt: 1, current: 1, total: 50, message: 'step 1' },
+      { attempt: 2, current: 1, total: 50, message: 'step 1' },
+    ]);
+  });
 });
