@@ -57,7 +57,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     appDeps = {
       publisher,
       cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
       announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
       idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
       replayWaitMs: 5000,

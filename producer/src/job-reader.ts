@@ -5,10 +5,19 @@ import {
   type Job,
   type JobCache,
   type JobDocument,
+  type JobEvent,
+  type JobEventDocument,
   type JobView,
   type Logger,
 } from '@jobline/libs';
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
+import type { ListJobsQuery, ListPosition } from './list-jobs-query';
+
+export interface JobPage {
+  items: JobView[];
+  /** The sort key of the last item when more jobs may follow; null on the last page. */
+  next: ListPosition | null;
+}
 
 export interface JobReader {
   /** The job's view, or null when there is no such job for this tenant. */
@@ -18,6 +27,33 @@ export interface JobReader {
    * not yet persisted, the state its cached view implies. Null when there is no such job for this tenant.
    */
   state(tenantId: string, jobId: string): Promise<Job | null>;
+  /** One page of the tenant's jobs in the projection, newest first (createdAt desc, then id desc). */
+  list(tenantId: string, query: ListJobsQuery): Promise<JobPage>;
+  /**
+   * The job's stored events in log order. Empty for a job accepted a moment ago whose events are not persisted yet;
+   * null when there is no such job for this tenant.
+   */
+  history(tenantId: string, jobId: string): Promise<JobEvent[] | null>;
+}
+
+/** The projection filter of a list query; `after` continues strictly past a page's last sort key. */
+function listFilter(tenantId: string, query: ListJobsQuery): Filter<JobDocument> {
+  const filter: Record<string, unknown> = { tenantId };
+  if (query.statuses) filter.status = { $in: query.statuses };
+  if (query.type !== null) filter.type = query.type;
+  const createdAt: Record<string, string> = {};
+  if (query.createdAfter !== null) createdAt.$gte = query.createdAfter;
+  if (query.createdBefore !== null) createdAt.$lt = query.createdBefore;
+  if (Object.keys(createdAt).length > 0) filter.createdAt = createdAt;
+  for (const [key, value] of Object.entries(query.metadata)) filter[`metadata.${key}`] = value;
+  if (query.after) {
+    // createdAt is an ISO instant in UTC with milliseconds, so string order is time order.
+    filter.$or = [
+      { createdAt: { $lt: query.after.createdAt } },
+      { createdAt: query.after.createdAt, _id: { $lt: query.after.id } },
+    ];
+  }
+  return filter as Filter<JobDocument>;
 }
 
 /** A just-accepted job known only by the view the producer cached: everything else is still its request's defaults. */
@@ -39,8 +75,13 @@ function jobFromAcceptedView(view: JobView, tenantId: string): Job {
 }
 
 /** Redis first; MongoDB when the cache misses or Redis is unavailable. */
-export function createJobReader(deps: { cache: JobCache; jobs: Collection<JobDocument>; logger: Logger }): JobReader {
-  return {
+export function createJobReader(deps: {
+  cache: JobCache;
+  jobs: Collection<JobDocument>;
+  jobEvents: Collection<JobEventDocument>;
+  logger: Logger;
+}): JobReader {
+  const reader: JobReader = {
     async find(tenantId, jobId) {
       try {
         const cached = await deps.cache.get(tenantId, jobId);
@@ -57,5 +98,26 @@ export function createJobReader(deps: { cache: JobCache; jobs: Collection<JobDoc
       const cached = await deps.cache.get(tenantId, jobId).catch(() => null);
       return cached ? jobFromAcceptedView(cached, tenantId) : null;
     },
+    async list(tenantId, query) {
+      // One more than the page, to know whether another page follows without a second query.
+      const docs = await deps.jobs
+        .find(listFilter(tenantId, query))
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .toArray();
+      const page = docs.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((doc) => toJobView(jobFromDocument(doc))),
+        next: docs.length > query.limit && last ? { createdAt: last.createdAt, id: last._id } : null,
+      };
+    },
+    async history(tenantId, jobId) {
+      // A job's events all sit in one partition, so their offsets are its log order.
+      const docs = await deps.jobEvents.find({ jobId, tenantId }).sort({ 'position.offset': 1 }).toArray();
+      if (docs.length > 0) return docs.map((doc) => doc.event);
+      return (await reader.find(tenantId, jobId)) ? [] : null;
+    },
   };
+  return reader;
 }

@@ -23,6 +23,7 @@ import {
 } from './create-job-request';
 import { hashRequest, type IdempotencyStore } from './idempotency';
 import type { JobReader } from './job-reader';
+import { encodeCursor, parseListJobsQuery } from './list-jobs-query';
 
 export interface JobsRouterDeps {
   publisher: EventPublisher;
@@ -125,6 +126,12 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     res.status(202).json({ jobs: views });
   });
 
+  router.get('/', async (req, res) => {
+    const query = parseListJobsQuery(req.query);
+    const page = await deps.reader.list(tenantOf(req), query);
+    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next, query) : null });
+  });
+
   router.get('/:id', async (req, res) => {
     const tenantId = tenantOf(req);
     const id = JobId.safeParse(req.params.id);
@@ -132,6 +139,13 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
     const view = id.success ? await deps.reader.find(tenantId, id.data) : null;
     if (!view) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
     res.json(view);
+  });
+
+  router.get('/:id/events', async (req, res) => {
+    const id = JobId.safeParse(req.params.id);
+    const events = id.success ? await deps.reader.history(tenantOf(req), id.data) : null;
+    if (!events) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
+    res.json({ items: events });
   });
 
   /** Decides a command against the job's state, publishes its events, and answers 202 with the resulting view. */

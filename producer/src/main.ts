@@ -37,7 +37,7 @@ async function run() {
   const app = createApp({
     publisher,
     cache,
-    reader: createJobReader({ cache, jobs: collections.jobs, logger }),
+    reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
     announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
     idempotency: createIdempotencyStore(redis, {
       keyPrefix: config.REDIS_KEY_PREFIX,

@@ -38,7 +38,10 @@ export function joblineCollections(db: Db): JoblineCollections {
 }
 
 export async function ensureIndexes(c: JoblineCollections): Promise<void> {
-  await c.jobs.createIndex({ tenantId: 1, createdAt: -1 });
+  // GET /v1/jobs: a tenant's jobs newest first, id breaking ties, optionally narrowed by status or type first.
+  await c.jobs.createIndex({ tenantId: 1, createdAt: -1, _id: -1 });
+  await c.jobs.createIndex({ tenantId: 1, status: 1, createdAt: -1, _id: -1 });
+  await c.jobs.createIndex({ tenantId: 1, type: 1, createdAt: -1, _id: -1 });
   await c.jobEvents.createIndex({ jobId: 1, 'position.offset': 1 });
 }
 

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { JOB_STATUSES, JoblineError, type FieldIssue, type JobStatus } from '@jobline/libs';
+import { toFieldIssues } from './create-job-request';
+
+export const DEFAULT_LIST_LIMIT = 20;
+export const MAX_LIST_LIMIT = 100;
+const METADATA_PREFIX = 'metadata.';
+
+/** Where a page ends: the sort key (createdAt desc, then id desc) of its last job. */
+export interface ListPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** A validated `GET /v1/jobs` query. Instants are normalised to the projection's format (UTC, milliseconds). */
+export interface ListJobsQuery {
+  statuses: JobStatus[] | null;
+  type: string | null;
+  /** Inclusive lower bound of createdAt. */
+  createdAfter: string | null;
+  /** Exclusive upper bound of createdAt. */
+  createdBefore: string | null;
+  metadata: Record<string, string>;
+  limit: number;
+  after: ListPosition | null;
+}
+
+const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+const ListJobsParams = z
+  .object({
+    status: z
+      .string()
+      .transform((s) => s.split(','))
+      .pipe(z.array(z.enum(JOB_STATUSES)).min(1))
+      .optional(),
+    type: z.string().min(1).max(100).optional(),
+    createdAfter: Instant.optional(),
+    createdBefore: Instant.optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+    cursor: z.string().min(1).max(1000).optional(),
+  })
+  .strict();
+
+/** A metadata key as a filter may name it: what the projection can match on a field path. */
+const MetadataKey = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^.$][^.]*$/, 'a metadata filter key may not contain "." or start with "$"');
+
+const CursorBody = z.object({ c: z.iso.datetime(), i: z.uuid(), f: z.string() }).strict();
+
+/** Ties a cursor to the filters it was issued for, so that it is not used to page through another result set. */
+function filtersFingerprint(query: Omit<ListJobsQuery, 'limit' | 'after'>): string {
+  const canonical = JSON.stringify([
+    query.statuses ? [...new Set(query.statuses)].sort() : null,
+    query.type,
+    query.createdAfter,
+    query.createdBefore,
+    Object.entries(query.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+}
+
+/** The opaque cursor that continues after `position` under the filters of `query`. */
+export function encodeCursor(position: ListPosition, query: ListJobsQuery): string {
+  const body = { c: position.createdAt, i: position.id, f: filtersFingerprint(query) };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+const invalid = (issues: FieldIssue[]) =>
+  new JoblineError('VALIDATION_FAILED', 'the query is invalid', { details: issues });
+const cursorIssue = (message: string): FieldIssue => ({ field: 'cursor', code: 'invalid_cursor', message });
+
+function decodeCursor(cursor: string, fingerprint: string): ListPosition {
+  let json: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid([cursorIssue('malformed cursor; pass nextCursor from the previous page unchanged')]);
+  }
+  const parsed = CursorBody.safeParse(json);
+  if (!parsed.success)
+    throw invalid([cursorIssue('malformed cursor; pass nextCursor from the previous page unchanged')]);
+  if (parsed.data.f !== fingerprint) {
+    throw invalid([cursorIssue('the cursor belongs to a query with other filters; repeat those filters or drop it')]);
+  }
+  return { createdAt: parsed.data.c, id: parsed.data.i };
+}
+
+/** Field issues named by query parameter; each unknown parameter is named on its own. */
+function queryIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: key, code: issue.code, message: 'unknown query parameter' }))
+      : toFieldIssues(new z.ZodError([issue])),
+  );
+}
+
+/**
+ * Validates the query string of `GET /v1/jobs` (as express's simple parser gives it: repeated names become arrays,
+ * which are refused). Throws VALIDATION_FAILED naming every offending parameter, unknown ones included.
+ */
+export function parseListJobsQuery(raw: Record<string, unknown>): ListJobsQuery {
+  const params: Record<string, unknown> = {};
+  const metadata: Record<string, string> = {};
+  const issues: FieldIssue[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    if (!name.startsWith(METADATA_PREFIX)) {
+      params[name] = value;
+      continue;
+    }
+    const key = MetadataKey.safeParse(name.slice(METADATA_PREFIX.length));
+    if (!key.success) issues.push(...toFieldIssues(key.error, [name]));
+    else if (typeof value !== 'string') issues.push({ field: name, code: 'invalid_type', message: 'give it once' });
+    else metadata[key.data] = value;
+  }
+  const parsed = ListJobsParams.safeParse(params);
+  if (!parsed.success) issues.push(...queryIssues(parsed.error));
+  if (!parsed.success || issues.length > 0) throw invalid(issues);
+
+  const { status, type, createdAfter, createdBefore, limit, cursor } = parsed.data;
+  const filters = {
+    statuses: status ?? null,
+    type: type ?? null,
+    createdAfter: createdAfter ?? null,
+    createdBefore: createdBefore ?? null,
+    metadata,
+  };
+  const after = cursor === undefined ? null : decodeCursor(cursor, filtersFingerprint(filters));
+  return { ...filters, limit, after };
+}
