@@ -23,3 +23,4 @@ export * from './scheduling/delay-tiers';
 export * from './scheduling/timer-message';
 export * from './events/dead-letter';
 export * from './redis/cancellations';
+export * from './events/event-json-schemas';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Logger } from '@jobline/libs';
+import { apiDocs } from './api-docs';
 import { authenticate } from './auth';
+import type { CheckResult, HealthReport, ReadinessReport } from './health-reports';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { problemDetails, routeNotFound } from './problem-details';
 
@@ -27,13 +29,14 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies HealthReport);
   });
   app.get('/ready', async (_req, res) => {
     const checks = await runChecks(deps.readiness);
     const ready = Object.values(checks).every((c) => c.status === 'up');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks } satisfies ReadinessReport);
   });
+  app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
 
   app.use(express.json({ limit: deps.maxBodyBytes }));
   app.use('/v1', authenticate(deps.tokens));
@@ -42,8 +45,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));
   return app;
 }
-
-type CheckResult = { status: 'up'; ms: number } | { status: 'down'; error: string };
 
 async function runChecks(checks: ReadinessChecks): Promise<Record<string, CheckResult>> {
   const entries = await Promise.all(

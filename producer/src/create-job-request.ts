@@ -119,16 +119,19 @@ export function parseCreateJob(body: unknown): CreateJobRequest {
   return result.request;
 }
 
-/** The body of `POST /v1/jobs/batch`; each job is then validated as the body of `POST /v1/jobs`. */
-const createJobBatchRequest = (maxJobs: number) =>
-  z.object({ jobs: z.array(z.unknown()).min(1).max(maxJobs) }).strict();
+/**
+ * The body of `POST /v1/jobs/batch`. The parser takes its jobs as unknown and then validates each as the body of
+ * `POST /v1/jobs`, so that every invalid job is reported by index; the API document shows them as that body.
+ */
+export const createJobBatchRequest = <Job extends z.ZodType>(maxJobs: number, job: Job) =>
+  z.object({ jobs: z.array(job).min(1).max(maxJobs) }).strict();
 
 /**
  * Validates every job of a batch before any is created: throws VALIDATION_FAILED with the issues of all invalid jobs,
  * their fields named by index (`jobs.3.payload.ms`), so that a batch is accepted whole or not at all.
  */
 export function parseCreateJobBatch(body: unknown, maxJobs: number): CreateJobRequest[] {
-  const batch = createJobBatchRequest(maxJobs).safeParse(body ?? {});
+  const batch = createJobBatchRequest(maxJobs, z.unknown()).safeParse(body ?? {});
   if (!batch.success) {
     throw new JoblineError('VALIDATION_FAILED', 'the batch request is invalid', {
       details: toFieldIssues(batch.error),

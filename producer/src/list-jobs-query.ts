@@ -28,7 +28,8 @@ export interface ListJobsQuery {
 
 const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
-const ListJobsParams = z
+/** The query parameters of `GET /v1/jobs` but `metadata.<key>`; the API document lists them from here. */
+export const ListJobsParams = z
   .object({
     status: z
       .string()

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { JoblineError, isJoblineError, type ErrorCode, type Logger } from '@jobline/libs';
+import { z } from 'zod';
+import { ERROR_CODES, FieldIssue, JoblineError, isJoblineError, type ErrorCode, type Logger } from '@jobline/libs';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -33,6 +34,23 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   KAFKA_UNAVAILABLE: 'The job log is unavailable',
   INTERNAL: 'Internal error',
 };
+
+/** The body of every error response (RFC 9457 problem details with jobline's `code` and field issues). */
+export const ProblemDetails = z.object({
+  type: z.string().describe('`urn:jobline:problem:<code>`, the code in kebab case'),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.enum(ERROR_CODES),
+  detail: z.string(),
+  instance: z.string().describe('the request path'),
+  errors: z.array(FieldIssue).optional().describe('every offending field, for VALIDATION_FAILED'),
+});
+export type ProblemDetails = z.infer<typeof ProblemDetails>;
+
+/** The HTTP status an error code is answered with. */
+export function problemStatus(code: ErrorCode): number {
+  return STATUS[code];
+}
 
 export function problemType(code: ErrorCode): string {
   return `urn:jobline:problem:${code.toLowerCase().replaceAll('_', '-')}`;
@@ -83,7 +101,7 @@ export function problemDetails(options: { logger: Logger; retryAfterSeconds: num
         detail: error.message,
         instance: req.originalUrl,
         ...(error.details.length > 0 ? { errors: error.details } : {}),
-      });
+      } satisfies ProblemDetails);
   };
 }
 

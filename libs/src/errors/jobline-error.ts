@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Stable error codes. Clients and data teams match on these strings; the producer maps each to an HTTP status in its
  * problem+json middleware. Add codes; never change what an existing one means.
@@ -25,12 +27,13 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export interface FieldIssue {
+export const FieldIssue = z.object({
   /** Dotted path of the offending field, e.g. `payload.ms`. */
-  field: string;
-  message: string;
-  code: string;
-}
+  field: z.string(),
+  message: z.string(),
+  code: z.string(),
+});
+export type FieldIssue = z.infer<typeof FieldIssue>;
 
 export interface JoblineErrorOptions {
   /** Whether trying the same thing again may succeed. Non-retryable job errors skip the remaining attempts. */

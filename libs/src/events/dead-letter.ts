@@ -1,32 +1,25 @@
 import type { Message } from 'kafkajs';
-import type { JobErrorInfo } from './job-events';
+import { z } from 'zod';
+import { JobErrorInfo, JobRequestedData } from './job-events';
 import type { Job } from '../jobs/job';
+
+const timestamp = z.iso.datetime({ offset: true });
 
 /**
  * What `jobline.job-dlq` holds for a job that failed for good: its full request and its last error, keyed by job id,
  * so that an operator can inspect, fix and redrive (`POST /v1/jobs/{id}/retry`) without the event log.
  */
-export interface DeadLetter {
-  jobId: string;
-  tenantId: string;
-  request: Pick<
-    Job,
-    | 'type'
-    | 'payload'
-    | 'metadata'
-    | 'maxAttempts'
-    | 'backoff'
-    | 'timeoutMs'
-    | 'runAt'
-    | 'callbackUrl'
-    | 'notify'
-    | 'idempotencyKey'
-  >;
-  attempts: number;
-  error: JobErrorInfo | null;
-  createdAt: string;
-  deadLetteredAt: string;
-}
+export const DeadLetter = z.object({
+  jobId: z.uuid(),
+  tenantId: z.string().min(1),
+  /** The job's request as it stands after any redrives: the fields of its `JobRequested` event. */
+  request: JobRequestedData,
+  attempts: z.number().int().min(0),
+  error: JobErrorInfo.nullable(),
+  createdAt: timestamp,
+  deadLetteredAt: timestamp,
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
 
 export function deadLetterOf(job: Job, error: JobErrorInfo | null, at: Date): DeadLetter {
   return {

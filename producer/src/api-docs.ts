@@ -1,0 +1,36 @@
+import { dirname } from 'node:path';
+import express, { Router } from 'express';
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
+
+const SWAGGER_UI_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
+
+const SWAGGER_UI_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>jobline API</title>
+    <link rel="stylesheet" href="/docs/swagger-ui.css" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui-bundle.js"></script>
+    <script>
+      window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', persistAuthorization: true });
+    </script>
+  </body>
+</html>
+`;
+
+/** `GET /openapi.json` and Swagger UI at `/docs`, both without authentication. */
+export function apiDocs(options: OpenApiOptions): Router {
+  const document = buildOpenApiDocument(options);
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.get(['/docs', '/docs/'], (_req, res) => {
+    res.type('html').send(SWAGGER_UI_PAGE);
+  });
+  router.use('/docs', express.static(SWAGGER_UI_DIR, { index: false }));
+  return router;
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** The body of `GET /health`. */
+export const HealthReport = z.object({ status: z.literal('ok') });
+export type HealthReport = z.infer<typeof HealthReport>;
+
+export const CheckResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('up'), ms: z.number() }),
+  z.object({ status: z.literal('down'), error: z.string() }),
+]);
+export type CheckResult = z.infer<typeof CheckResult>;
+
+/** The body of `GET /ready`: one check per dependency (kafka, mongodb, redis). */
+export const ReadinessReport = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.record(z.string(), CheckResult),
+});
+export type ReadinessReport = z.infer<typeof ReadinessReport>;

@@ -1,0 +1,326 @@
+import { z } from 'zod';
+import { JobEvent, JobView, type ErrorCode } from '@jobline/libs';
+import { CreateJobRequest, createJobBatchRequest } from './create-job-request';
+import { HealthReport, ReadinessReport } from './health-reports';
+import { ListJobsParams } from './list-jobs-query';
+import { ProblemDetails, problemStatus } from './problem-details';
+
+export interface OpenApiOptions {
+  /** Most jobs one batch may create, as the producer is configured. */
+  batchMaxJobs: number;
+}
+
+type JsonObject = Record<string, unknown>;
+
+export interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, JsonObject>>;
+  [key: string]: unknown;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** The registry's schemas as OpenAPI components, referring to each other by `#/components/schemas/<id>`. */
+function componentSchemas(entries: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(entries)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    io,
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
+
+function inlineSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' });
+  return rest;
+}
+
+const LIST_PARAMETERS: Record<keyof typeof ListJobsParams.shape, string> = {
+  status: 'one status or several, comma-separated (`failed,cancelled`)',
+  type: 'the job type',
+  createdAfter: 'jobs created at or after this instant (ISO 8601 with offset)',
+  createdBefore: 'jobs created before this instant (ISO 8601 with offset)',
+  limit: 'jobs per page',
+  cursor: '`nextCursor` of the previous page, unchanged, with the same filters',
+};
+
+/** The query parameters of `GET /v1/jobs`, from the schema that validates them. */
+function listParameters(): JsonObject[] {
+  const query = inlineSchema(ListJobsParams, 'input') as {
+    properties: Record<string, JsonObject>;
+    required?: string[];
+  };
+  const named = Object.entries(LIST_PARAMETERS).map(([name, description]) => ({
+    name,
+    in: 'query',
+    required: query.required?.includes(name) ?? false,
+    description,
+    schema: query.properties[name],
+  }));
+  return [
+    ...named,
+    {
+      name: 'metadata.<key>',
+      in: 'query',
+      required: false,
+      description:
+        'jobs whose metadata has this value at `<key>`, e.g. `metadata.customer=acme`; one parameter per key, ' +
+        'all must match. The key may not contain `.` or start with `$`.',
+      schema: { type: 'string' },
+    },
+  ];
+}
+
+const json = (schema: JsonObject) => ({ content: { 'application/json': { schema } } });
+
+const JobIdParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'the job id (a UUID); another tenant’s job answers 404',
+  schema: { type: 'string', format: 'uuid' },
+};
+
+const IdempotencyKeyParameter = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Per tenant, remembered for IDEMPOTENCY_TTL_SECONDS: the same key with the same body answers with the jobs the ' +
+    'first request created (and `Idempotent-Replayed: true`); with another body it is a 409.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
+/**
+ * The OpenAPI 3.1 document of the producer's HTTP API. Request and response bodies are converted from the zod
+ * schemas the code validates and types them with; only the paths, parameters and statuses are written here.
+ */
+export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
+  const schemas = {
+    // Request bodies as a client may send them (defaults optional), responses as the producer writes them.
+    ...componentSchemas(
+      {
+        CreateJobRequest,
+        CreateJobBatchRequest: createJobBatchRequest(options.batchMaxJobs, CreateJobRequest),
+      },
+      'input',
+    ),
+    ...componentSchemas(
+      {
+        JobView,
+        JobBatch: z.object({ jobs: z.array(JobView) }),
+        JobPage: z.object({
+          items: z.array(JobView),
+          nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+        }),
+        JobEventList: z.object({ items: z.array(JobEvent) }),
+        JobEvent,
+        ...Object.fromEntries(JobEvent.options.map((event) => [event.shape.type.value, event])),
+        ProblemDetails,
+        HealthReport,
+        ReadinessReport,
+      },
+      'output',
+    ),
+  };
+
+  /** Error responses by status, each naming the codes this operation really answers with. */
+  const problems = (...codes: ErrorCode[]) => {
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of ['UNAUTHORIZED', ...codes, 'INTERNAL'] as ErrorCode[]) {
+      const status = problemStatus(code);
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    return Object.fromEntries(
+      [...byStatus].map(([status, statusCodes]) => {
+        const narrowed = z.looseObject({ status: z.literal(status), code: z.enum(statusCodes) });
+        const response: JsonObject = {
+          description: statusCodes.map((c) => `\`${c}\``).join(', '),
+          content: {
+            'application/problem+json': { schema: { allOf: [ref('ProblemDetails'), inlineSchema(narrowed)] } },
+          },
+        };
+        if (status === 503) response.headers = { 'Retry-After': retryAfterHeader };
+        if (status === 401) response.headers = { 'WWW-Authenticate': { schema: { type: 'string' } } };
+        return [String(status), response];
+      }),
+    );
+  };
+  const retryAfterHeader = { description: 'seconds to wait before retrying', schema: { type: 'integer' } };
+  const acceptedHeaders = {
+    'Idempotent-Replayed': {
+      description: '`true` when an earlier request with the same Idempotency-Key created the jobs',
+      schema: { type: 'string', enum: ['true'] },
+    },
+  };
+  const creation: ErrorCode[] = [
+    'VALIDATION_FAILED',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'IDEMPOTENCY_KEY_REUSED',
+    'IDEMPOTENT_REQUEST_IN_PROGRESS',
+    'KAFKA_UNAVAILABLE',
+    'DEPENDENCY_UNAVAILABLE',
+  ];
+  const jobCommand = (summary: string, description: string, conflict: ErrorCode): JsonObject => ({
+    summary,
+    description,
+    tags: ['jobs'],
+    parameters: [JobIdParameter],
+    responses: {
+      '202': { description: 'the command is in Kafka; the job view after it', ...json(ref('JobView')) },
+      ...problems('JOB_NOT_FOUND', conflict, 'KAFKA_UNAVAILABLE'),
+    },
+  });
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'jobline',
+      version: '1',
+      description:
+        'Asynchronous jobs over HTTP. Every change of a job is an event in Kafka; `202 Accepted` means the event is ' +
+        'durably in the log. Errors are RFC 9457 problem details with a stable `code`.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    tags: [{ name: 'jobs' }, { name: 'operations' }],
+    paths: {
+      '/v1/jobs': {
+        get: {
+          summary: 'List jobs',
+          description:
+            'The tenant’s jobs in the projection, newest first (createdAt, then id), one page at a time. A cursor is ' +
+            'tied to the filters it was issued for.',
+          tags: ['jobs'],
+          parameters: listParameters(),
+          responses: {
+            '200': { description: 'one page of jobs', ...json(ref('JobPage')) },
+            ...problems('VALIDATION_FAILED'),
+          },
+        },
+        post: {
+          summary: 'Create a job',
+          description: 'Answers once the job’s JobRequested event is in Kafka (acks=-1).',
+          tags: ['jobs'],
+          parameters: [IdempotencyKeyParameter],
+          requestBody: { required: true, ...json(ref('CreateJobRequest')) },
+          responses: {
+            '202': {
+              description: 'the job is in Kafka',
+              headers: {
+                Location: { description: 'the job’s URL', schema: { type: 'string' } },
+                ...acceptedHeaders,
+              },
+              ...json(ref('JobView')),
+            },
+            ...problems(...creation),
+          },
+        },
+      },
+      '/v1/jobs/batch': {
+        post: {
+          summary: 'Create many jobs, all or none',
+          description:
+            `Up to ${options.batchMaxJobs} jobs (BATCH_MAX_JOBS). Every job is validated before any is created; ` +
+            'field names of invalid jobs carry their index (`jobs.2.payload.ms`). The views come in request order.',
+          tags: ['jobs'],
+          parameters: [IdempotencyKeyParameter],
+          requestBody: { required: true, ...json(ref('CreateJobBatchRequest')) },
+          responses: {
+            '202': { description: 'every job is in Kafka', headers: acceptedHeaders, ...json(ref('JobBatch')) },
+            ...problems(...creation),
+          },
+        },
+      },
+      '/v1/jobs/{id}/events': {
+        get: {
+          summary: 'A job’s event history',
+          description:
+            'The job’s stored events in log order, as published on `jobline.job-events`. Empty for a job accepted a ' +
+            'moment ago whose events are not persisted yet.',
+          tags: ['jobs'],
+          parameters: [JobIdParameter],
+          responses: {
+            '200': { description: 'the events', ...json(ref('JobEventList')) },
+            ...problems('JOB_NOT_FOUND'),
+          },
+        },
+      },
+      '/v1/jobs/{id}': {
+        get: {
+          summary: 'A job',
+          tags: ['jobs'],
+          parameters: [JobIdParameter],
+          responses: {
+            '200': { description: 'the job view', ...json(ref('JobView')) },
+            ...problems('JOB_NOT_FOUND'),
+          },
+        },
+      },
+      '/v1/jobs/{id}/cancel': {
+        post: jobCommand(
+          'Cancel a job',
+          '`pending` or `scheduled`: cancelled, never runs; `processing`: aborted through its signal.',
+          'JOB_NOT_CANCELLABLE',
+        ),
+      },
+      '/v1/jobs/{id}/retry': {
+        post: jobCommand(
+          'Redrive a failed job',
+          'The job gets `maxAttempts` more attempts; attempt numbers keep counting.',
+          'JOB_NOT_RETRYABLE',
+        ),
+      },
+      '/health': {
+        get: {
+          summary: 'Liveness',
+          tags: ['operations'],
+          security: [],
+          responses: { '200': { description: 'the process answers', ...json(ref('HealthReport')) } },
+        },
+      },
+      '/ready': {
+        get: {
+          summary: 'Readiness of Kafka, MongoDB and Redis',
+          tags: ['operations'],
+          security: [],
+          responses: {
+            '200': { description: 'every dependency answers', ...json(ref('ReadinessReport')) },
+            '503': { description: 'a dependency is down', ...json(ref('ReadinessReport')) },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          tags: ['operations'],
+          security: [],
+          responses: { '200': { description: 'the OpenAPI document', ...json({ type: 'object' }) } },
+        },
+      },
+      '/docs': {
+        get: {
+          summary: 'Swagger UI for this document',
+          tags: ['operations'],
+          security: [],
+          responses: { '200': { description: 'an HTML page', content: { 'text/html': {} } } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token from API_TOKENS; it decides the tenant. `Authorization: Token <token>` works too.',
+        },
+      },
+      schemas,
+    },
+  };
+}
