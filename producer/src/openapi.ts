@@ -166,7 +166,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     'KAFKA_UNAVAILABLE',
     'DEPENDENCY_UNAVAILABLE',
   ];
-  const jobCommand = (summary: string, description: string, conflict: ErrorCode): JsonObject => ({
+  const jobCommand = (operationId: string, summary: string, description: string, conflict: ErrorCode): JsonObject => ({
+    operationId,
     summary,
     description,
     tags: ['jobs'],
@@ -182,16 +183,21 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     info: {
       title: 'jobline',
       version: '1',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Asynchronous jobs over HTTP. Every change of a job is an event in Kafka; `202 Accepted` means the event is ' +
         'durably in the log. Errors are RFC 9457 problem details with a stable `code`.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    tags: [{ name: 'jobs' }, { name: 'operations' }],
+    tags: [
+      { name: 'jobs', description: 'jobs of the token’s tenant' },
+      { name: 'operations', description: 'health, readiness and this document; no token needed' },
+    ],
     paths: {
       '/v1/jobs': {
         get: {
+          operationId: 'listJobs',
           summary: 'List jobs',
           description:
             'The tenant’s jobs in the projection, newest first (createdAt, then id), one page at a time. A cursor is ' +
@@ -204,6 +210,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           },
         },
         post: {
+          operationId: 'createJob',
           summary: 'Create a job',
           description: 'Answers once the job’s JobRequested event is in Kafka (acks=-1).',
           tags: ['jobs'],
@@ -224,6 +231,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/v1/jobs/batch': {
         post: {
+          operationId: 'createJobs',
           summary: 'Create many jobs, all or none',
           description:
             `Up to ${options.batchMaxJobs} jobs (BATCH_MAX_JOBS). Every job is validated before any is created; ` +
@@ -239,6 +247,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/v1/jobs/{id}/events': {
         get: {
+          operationId: 'listJobEvents',
           summary: 'A job’s event history',
           description:
             'The job’s stored events in log order, as published on `jobline.job-events`. Empty for a job accepted a ' +
@@ -253,6 +262,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/v1/jobs/{id}': {
         get: {
+          operationId: 'getJob',
           summary: 'A job',
           tags: ['jobs'],
           parameters: [JobIdParameter],
@@ -264,6 +274,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/v1/jobs/{id}/cancel': {
         post: jobCommand(
+          'cancelJob',
           'Cancel a job',
           '`pending` or `scheduled`: cancelled, never runs; `processing`: aborted through its signal.',
           'JOB_NOT_CANCELLABLE',
@@ -271,6 +282,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/v1/jobs/{id}/retry': {
         post: jobCommand(
+          'retryJob',
           'Redrive a failed job',
           'The job gets `maxAttempts` more attempts; attempt numbers keep counting.',
           'JOB_NOT_RETRYABLE',
@@ -278,6 +290,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/health': {
         get: {
+          operationId: 'getHealth',
           summary: 'Liveness',
           tags: ['operations'],
           security: [],
@@ -286,6 +299,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/ready': {
         get: {
+          operationId: 'getReadiness',
           summary: 'Readiness of Kafka, MongoDB and Redis',
           tags: ['operations'],
           security: [],
@@ -297,6 +311,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/openapi.json': {
         get: {
+          operationId: 'getOpenApiDocument',
           summary: 'This document',
           tags: ['operations'],
           security: [],
@@ -305,6 +320,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       '/docs': {
         get: {
+          operationId: 'getSwaggerUi',
           summary: 'Swagger UI for this document',
           tags: ['operations'],
           security: [],
