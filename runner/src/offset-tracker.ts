@@ -1,9 +1,11 @@
 /**
- * Tracks the offsets of one partition's batch that are being worked on, possibly finishing out of order, and tells
- * how far the committed offset may advance: never past an offset whose work is not done.
+ * Tracks the offsets of one partition that are being worked on, possibly finishing out of order, and tells how far
+ * the committed offset may advance: never past an offset whose work is not done.
  */
 export class OffsetTracker {
-  private readonly pending: number[] = [];
+  private pending: number[] = [];
+  /** Index of the oldest unfinished offset in `pending`. */
+  private head = 0;
   private readonly done = new Set<number>();
   private committable: number | null = null;
 
@@ -12,14 +14,23 @@ export class OffsetTracker {
     this.pending.push(offset);
   }
 
+  /** Offsets tracked and not yet passed by the committable offset. */
+  get size(): number {
+    return this.pending.length - this.head;
+  }
+
   /** Marks an offset done; returns the highest offset all of whose predecessors are done, if that moved. */
   complete(offset: number): number | null {
     this.done.add(offset);
     const before = this.committable;
-    while (this.pending.length > 0 && this.done.has(this.pending[0]!)) {
-      const head = this.pending.shift()!;
-      this.done.delete(head);
-      this.committable = head;
+    while (this.head < this.pending.length && this.done.has(this.pending[this.head]!)) {
+      const offset = this.pending[this.head++]!;
+      this.done.delete(offset);
+      this.committable = offset;
+    }
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
     }
     return this.committable !== before ? this.committable : null;
   }

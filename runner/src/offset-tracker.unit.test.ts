@@ -72,4 +72,18 @@ describe('OffsetTracker', () => {
       }),
     );
   });
+
+  it('counts what it still tracks, and stays correct over long runs', () => {
+    const tracker = new OffsetTracker();
+    for (let offset = 0; offset < 5000; offset++) tracker.track(offset);
+    expect(tracker.size).toBe(5000);
+
+    for (let offset = 1; offset < 5000; offset++) expect(tracker.complete(offset)).toBeNull();
+    expect(tracker.complete(0)).toBe(4999);
+    expect(tracker.size).toBe(0);
+
+    for (let offset = 5000; offset < 8000; offset++) tracker.track(offset);
+    for (let offset = 5000; offset < 8000; offset++) expect(tracker.complete(offset)).toBe(offset);
+    expect(tracker.size).toBe(0);
+  });
 });

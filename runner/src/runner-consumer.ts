@@ -52,6 +52,10 @@ export interface RunnerConsumer {
 const HEARTBEAT_MS = 3000;
 const COMMIT_INTERVAL_MS = 200;
 const RETRY_MAX_MS = 30_000;
+/** Offsets one partition may have in progress before it is paused (a long job at its head holds all behind it). */
+const MAX_TRACKED_PER_PARTITION = 10_000;
+/** After the grace period, how long a stop waits for abandoned work to let go before it commits and leaves anyway. */
+const STOP_HARD_LIMIT_MS = 5000;
 
 /**
  * The runner's consumer loop over the event log and the delay topics (see `scheduling/delay-tiers.ts` in libs).
@@ -89,15 +93,16 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   const tiers = topics.delays.map((d) => d.tierMs);
   const tierOf = new Map(topics.delays.map((d) => [d.topic, d]));
   const holds = new Set<NodeJS.Timeout>();
-  /** Work under way in this process, by job id. */
-  const working = new Map<string, Promise<void>>();
-  /** Batches waiting for work to finish before they take more. */
-  let waitingForCapacity: (() => void)[] = [];
+  /** Work under way in this process, by job id, with the message that started it (`topic:partition:offset`). */
+  const working = new Map<string, { origin: string; done: Promise<void> }>();
+  /** Partitions paused until work under way drops below `maxPending` or their own backlog shrinks, by `topic:partition`. */
+  const pausedForCapacity = new Map<string, () => void>();
   /** Offsets in progress per partition of the current assignment, by `topic:partition`. */
   let trackers = new Map<string, OffsetTracker>();
   /** Offsets ready to commit, by `topic:partition`. */
   const toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
   let commitTimer: NodeJS.Timeout | null = null;
+  let committing: Promise<void> | null = null;
   /** The projection's view of single jobs, batched into one query per tick. */
   const projection = new DataLoader<string, Job | null>(
     async (ids) => {
@@ -201,20 +206,31 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
+  /** Commits what is ready, one commit at a time so that they land in order; a failed one is tried again. */
   function flushCommits() {
     commitTimer = null;
-    if (toCommit.size === 0) return;
-    const offsets = [...toCommit.values()];
+    if (committing || toCommit.size === 0) return;
+    const generation = trackers;
+    const offsets = new Map(toCommit);
     toCommit.clear();
-    consumer.commitOffsets(offsets).catch((err: unknown) => {
-      // A rebalance is under way: the next owner resumes from the last commit and skips work already finished.
-      logger.debug('offsets not committed', { err: String(err) });
-    });
+    committing = consumer
+      .commitOffsets([...offsets.values()])
+      .catch((err: unknown) => {
+        logger.debug('offsets not committed; trying again', { err: String(err) });
+        // Only while the assignment is the same: after a rebalance the partition resumes from its last commit.
+        if (trackers !== generation) return;
+        for (const [key, entry] of offsets) if (!toCommit.has(key)) toCommit.set(key, entry);
+      })
+      .finally(() => {
+        committing = null;
+        if (toCommit.size > 0) commitTimer ??= setTimeout(flushCommits, COMMIT_INTERVAL_MS);
+      });
   }
 
   /** Marks a message's work done; commits past it once everything before it in its partition is done too. */
   function complete(key: string, tracker: OffsetTracker, topic: string, partition: number, offset: number) {
     const committable = tracker.complete(offset);
+    if (tracker.size < MAX_TRACKED_PER_PARTITION / 2) resumeForCapacity(key);
     if (committable === null || trackers.get(key) !== tracker) return;
     toCommit.set(key, { topic, partition, offset: String(committable + 1) });
     commitTimer ??= setTimeout(flushCommits, COMMIT_INTERVAL_MS);
@@ -228,31 +244,37 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     tracker.track(offset);
     const finish = () => complete(key, tracker, topic, partition, offset);
     if (!work) return finish();
-    let under = working.get(jobId);
-    if (!under) {
-      under = persist(jobId, work);
-      working.set(jobId, under);
-      const settled = under;
-      void settled
+    const origin = `${key}:${offset}`;
+    const existing = working.get(jobId);
+    // The same message again (a rebalance redelivers what is under way) joins its work. Another message of the job
+    // runs after the work under way, so that each is carried out.
+    const done =
+      existing?.origin === origin
+        ? existing.done
+        : existing
+          ? existing.done.catch(() => undefined).then(() => persist(jobId, work))
+          : persist(jobId, work);
+    if (existing?.origin !== origin) {
+      const entry = { origin, done };
+      working.set(jobId, entry);
+      void done
         .catch(() => undefined)
         .finally(() => {
-          if (working.get(jobId) === settled) working.delete(jobId);
-          freeCapacity();
+          if (working.get(jobId) === entry) working.delete(jobId);
+          if (working.size < maxPending) resumeForCapacity();
         });
     }
-    under.then(finish, () => undefined);
+    done.then(finish, () => undefined);
   }
 
-  async function capacity() {
-    while (working.size >= maxPending && !stopping) {
-      await new Promise<void>((resolve) => waitingForCapacity.push(resolve));
+  /** Resumes one partition paused for its backlog, or (without a key) all paused for work under way. */
+  function resumeForCapacity(key?: string) {
+    if (stopping) return;
+    for (const [paused, resume] of pausedForCapacity) {
+      if (key !== undefined && paused !== key) continue;
+      pausedForCapacity.delete(paused);
+      resume();
     }
-  }
-
-  function freeCapacity() {
-    const waiting = waitingForCapacity;
-    waitingForCapacity = [];
-    for (const resolve of waiting) resolve();
   }
 
   consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -282,9 +304,14 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
           try {
             const delay = tierOf.get(batch.topic);
+            const key = `${batch.topic}:${batch.partition}`;
             for (const message of batch.messages) {
-              await capacity();
               if (!isRunning() || isStale() || stopping) break;
+              if (working.size >= maxPending || (trackers.get(key)?.size ?? 0) >= MAX_TRACKED_PER_PARTITION) {
+                // Enough is under way: hold this partition (from this message on) until some of it is done.
+                pausedForCapacity.set(key, pause());
+                break;
+              }
               const offset = Number(message.offset);
               if (delay) {
                 const decoded = decodeTimer(message.value);
@@ -298,8 +325,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                 const ripeAt = Date.parse(timer.enqueuedAt) + delay.tierMs;
                 if (ripeAt > Date.now()) {
                   // The head of a tier partition is not ripe, so nothing behind it is: hold the partition until then.
+                  // Everything before it is resolved, so the next fetch starts at it.
                   const resume = pause();
-                  consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
                   const hold = setTimeout(() => {
                     holds.delete(hold);
                     resume();
@@ -334,17 +361,19 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     async stop(graceMs) {
       stopping = true;
       drain.abort();
-      freeCapacity();
+      pausedForCapacity.clear();
       consumer.pause([topics.events, ...topics.delays.map((d) => d.topic)].map((topic) => ({ topic })));
       for (const hold of holds) clearTimeout(hold);
-      const everything = () => Promise.allSettled([...working.values()]);
       const timer = setTimeout(() => stop.abort(), graceMs);
+      // Abandoned work lets go promptly, but a handler that ignores its signal must not keep the runner forever.
+      const deadline = sleep(graceMs + STOP_HARD_LIMIT_MS, undefined, { ref: false });
       try {
-        await everything();
+        await Promise.race([Promise.allSettled([...working.values()].map((w) => w.done)), deadline]);
       } finally {
         clearTimeout(timer);
       }
       if (commitTimer) clearTimeout(commitTimer);
+      await committing;
       const offsets = [...toCommit.values()];
       toCommit.clear();
       if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => undefined);
