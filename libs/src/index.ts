@@ -24,3 +24,6 @@ export * from './scheduling/timer-message';
 export * from './events/dead-letter';
 export * from './redis/cancellations';
 export * from './events/event-json-schemas';
+export * from './metrics/metrics-registry';
+export * from './metrics/readiness';
+export * from './metrics/ops-server';

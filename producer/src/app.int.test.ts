@@ -9,22 +9,25 @@ import {
   createKafka,
   createKafkaEventPublisher,
   createLogger,
+  createMetricsRegistry,
   ensureIndexes,
   allTopics,
   ensureTopics,
   joblineCollections,
   topicNames,
+  type EventPublisher,
   type JobDocument,
   type JobView,
   type KafkaEventPublisher,
   type MongoConnection,
 } from '@jobline/libs';
-import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
+import { metricValue, readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
 import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { createIdempotencyStore } from './idempotency';
 import { createApp, type AppDeps } from './app';
 import { createJobReader } from './job-reader';
+import { createProducerMetrics } from './request-telemetry';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
@@ -403,6 +406,98 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       const retry = await postBatch(body, { 'idempotency-key': key });
       expect(retry.status).toBe(202);
       expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    });
+  });
+
+  describe('metrics, request ids and request logs', () => {
+    const lines: string[] = [];
+    const registry = createMetricsRegistry('producer');
+    let observed: Server;
+    let url: string;
+
+    beforeAll(async () => {
+      const captured = createLogger({ service: 'producer', level: 'debug' });
+      for (const transport of captured.transports) transport.silent = true;
+      captured.on('data', (info: unknown) => lines.push(JSON.stringify(info)));
+      const failing: EventPublisher = {
+        publish: async (events) => {
+          if (events.some((e) => e.type === 'JobRequested' && e.data.type === 'sleep'))
+            throw new Error('broker exploded');
+          return publisher.publish(events);
+        },
+      };
+      observed = createApp({
+        ...appDeps,
+        publisher: failing,
+        logger: captured,
+        metrics: createProducerMetrics(registry),
+      }).listen(0, '127.0.0.1');
+      await new Promise((resolve) => observed.once('listening', resolve));
+      url = `http://127.0.0.1:${(observed.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      await new Promise((resolve) => observed.close(resolve));
+    });
+
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${url}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer token-a', 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+
+    it('counts created jobs by type and times requests by route template', async () => {
+      const created = await Promise.all([1, 2, 3].map(() => post({ type: 'noop' })));
+      const ids = await Promise.all(created.map(async (res) => ((await readJson(res)) as JobView).id));
+      await fetch(`${url}/v1/jobs/${ids[0]}`, { headers: { authorization: 'Bearer token-a' } });
+      await fetch(`${url}/v1/jobs/${randomUUID()}`, { headers: { authorization: 'Bearer token-a' } });
+      await fetch(`${url}/v1/nothing-here/${ids[1]}`, { headers: { authorization: 'Bearer token-a' } });
+
+      expect(created.map((res) => res.status)).toEqual([202, 202, 202]);
+      const text = await registry.metrics();
+      const requests = (labels: Record<string, string>) =>
+        metricValue(text, 'jobline_http_request_duration_seconds_count', { service: 'producer', ...labels });
+      expect(metricValue(text, 'jobline_jobs_created_total', { type: 'noop', service: 'producer' })).toBe(3);
+      expect(requests({ method: 'POST', route: '/v1/jobs', status: '202' })).toBe(3);
+      expect(requests({ method: 'GET', route: '/v1/jobs/:id', status: '200' })).toBe(1);
+      expect(requests({ method: 'GET', route: '/v1/jobs/:id', status: '404' })).toBe(1);
+      expect(requests({ method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+      expect(metricValue(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      for (const id of ids) expect(text).not.toContain(id);
+    });
+
+    it('echoes an acceptable X-Request-Id, replaces others, and logs requests and failures with it', async () => {
+      const given = await post({ type: 'noop' }, { 'x-request-id': 'client-req-1' });
+      const tooLong = await post({ type: 'noop' }, { 'x-request-id': 'x'.repeat(129) });
+      const spaced = await post({ type: 'noop' }, { 'x-request-id': 'a b' });
+      const failed = await post({ type: 'sleep', payload: { ms: 1 } }, { 'x-request-id': 'client-req-2' });
+
+      expect(given.headers.get('x-request-id')).toBe('client-req-1');
+      expect(tooLong.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(spaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(failed.status).toBe(500);
+      const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(logged).toContainEqual(
+        expect.objectContaining({ message: 'http request', requestId: 'client-req-1', route: '/v1/jobs', status: 202 }),
+      );
+      expect(logged).toContainEqual(
+        expect.objectContaining({ message: 'request failed', requestId: 'client-req-2', level: 'error' }),
+      );
+    });
+
+    it('never logs an Authorization header or a token', async () => {
+      await post({ type: 'noop' });
+      await fetch(`${url}/v1/jobs`, { headers: { authorization: 'Bearer secret-token-that-is-wrong' } });
+      await fetch(`${url}/v1/jobs`, { headers: { authorization: 'Token token-b' } });
+      await post({ type: 'sleep', payload: { ms: 1 } });
+
+      expect(lines.length).toBeGreaterThan(3);
+      const all = lines.join('\n');
+      expect(all).not.toMatch(/authorization|bearer/i);
+      expect(all).not.toContain('token-a');
+      expect(all).not.toContain('token-b');
+      expect(all).not.toContain('secret-token-that-is-wrong');
     });
   });
 });

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import type { Logger } from '@jobline/libs';
+import { runReadinessChecks, type Logger } from '@jobline/libs';
 import { apiDocs } from './api-docs';
 import { authenticate } from './auth';
-import type { CheckResult, HealthReport, ReadinessReport } from './health-reports';
+import type { HealthReport, ReadinessReport } from './health-reports';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { problemDetails, routeNotFound } from './problem-details';
+import { markMount, requestTelemetry } from './request-telemetry';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
@@ -22,51 +22,21 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', true);
 
-  app.use((req, res, next) => {
-    const requestId = req.get('x-request-id') || randomUUID();
-    res.set('X-Request-Id', requestId);
-    next();
-  });
+  app.use(requestTelemetry({ logger: deps.logger, metrics: deps.metrics }));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' } satisfies HealthReport);
   });
   app.get('/ready', async (_req, res) => {
-    const checks = await runChecks(deps.readiness);
-    const ready = Object.values(checks).every((c) => c.status === 'up');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks } satisfies ReadinessReport);
+    const report = await runReadinessChecks(deps.readiness);
+    res.status(report.status === 'ready' ? 200 : 503).json(report satisfies ReadinessReport);
   });
   app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
 
   app.use(express.json({ limit: deps.maxBodyBytes }));
   app.use('/v1', authenticate(deps.tokens));
-  app.use('/v1/jobs', jobsRouter(deps));
+  app.use('/v1/jobs', markMount, jobsRouter(deps));
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));
   return app;
-}
-
-async function runChecks(checks: ReadinessChecks): Promise<Record<string, CheckResult>> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      const started = Date.now();
-      try {
-        await withTimeout(check(), 2000);
-        return [name, { status: 'up', ms: Date.now() - started } satisfies CheckResult];
-      } catch (err) {
-        return [name, { status: 'down', error: (err as Error).message } satisfies CheckResult];
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -7,6 +7,8 @@ export const ProducerEnv = InfraEnv.extend({
   PORT: envInt(3000, 1, 65535),
   /** Interface to listen on. @defaultValue `0.0.0.0` */
   HOST: z.string().default('0.0.0.0'),
+  /** Port of `/metrics`, `/health` and `/ready`, apart from the API and without authentication; 0 disables. @defaultValue 9100 */
+  METRICS_PORT: envInt(9100, 0, 65535),
   /** `token:tenant` pairs, comma-separated. @defaultValue `dev-token:dev` */
   API_TOKENS: z
     .string()

@@ -23,6 +23,7 @@ import {
 } from './create-job-request';
 import { hashRequest, type IdempotencyStore } from './idempotency';
 import type { JobReader } from './job-reader';
+import type { ProducerMetrics } from './request-telemetry';
 import { encodeCursor, parseListJobsQuery } from './list-jobs-query';
 
 export interface JobsRouterDeps {
@@ -38,6 +39,7 @@ export interface JobsRouterDeps {
   replayWaitMs: number;
   /** Most jobs one batch request may create. */
   batchMaxJobs: number;
+  metrics?: ProducerMetrics;
 }
 
 const JobId = z.uuid();
@@ -83,6 +85,7 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       throw err;
     }
 
+    for (const request of requests) deps.metrics?.jobsCreated.inc({ type: request.type });
     const views = events.map((event) => toJobView(evolve(null, event)!));
     await Promise.all(
       views.map((view) =>

@@ -6,15 +6,18 @@ import {
   createKafka,
   createKafkaEventPublisher,
   createLogger,
+  createMetricsRegistry,
   ensureConfiguredTopics,
   ensureIndexes,
   joblineCollections,
+  startOpsServer,
   topicNames,
 } from '@jobline/libs';
 import { createApp } from './app';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
+import { createProducerMetrics } from './request-telemetry';
 
 async function run() {
   const config = loadProducerConfig();
@@ -33,6 +36,12 @@ async function run() {
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);
   const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
+  const registry = createMetricsRegistry('producer');
+  const readiness = {
+    kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
+    mongodb: () => mongo.db.command({ ping: 1 }),
+    redis: () => redis.ping(),
+  };
 
   const app = createApp({
     publisher,
@@ -46,16 +55,17 @@ async function run() {
     replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     batchMaxJobs: config.BATCH_MAX_JOBS,
     tokens: config.API_TOKENS,
-    readiness: {
-      kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
-      mongodb: () => mongo.db.command({ ping: 1 }),
-      redis: () => redis.ping(),
-    },
+    readiness,
+    metrics: createProducerMetrics(registry),
     maxBodyBytes: config.MAX_BODY_BYTES,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
     logger,
     now: () => new Date(),
   });
+  const ops =
+    config.METRICS_PORT > 0
+      ? await startOpsServer({ port: config.METRICS_PORT, host: config.HOST, registry, readiness, logger })
+      : null;
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -63,13 +73,18 @@ async function run() {
   });
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ops?.close()]);
     await Promise.allSettled([publisher.disconnect(), admin.disconnect(), redis.quit(), mongo.client.close()]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  logger.info('producer listening', { port: config.PORT, host: config.HOST, topic: topics.events });
+  logger.info('producer listening', {
+    port: config.PORT,
+    host: config.HOST,
+    metricsPort: ops?.port ?? null,
+    topic: topics.events,
+  });
 }
 
 run().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, FieldIssue, JoblineError, isJoblineError, type ErrorCode, type Logger } from '@jobline/libs';
+import { requestId } from './request-telemetry';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -82,6 +83,7 @@ export function problemDetails(options: { logger: Logger; retryAfterSeconds: num
     const status = STATUS[error.code];
     if (!known || status >= 500) {
       options.logger.log(known ? 'warn' : 'error', 'request failed', {
+        requestId: requestId(res),
         code: error.code,
         method: req.method,
         path: req.path,

@@ -2,3 +2,4 @@ export * from './wait-for';
 export * from './test-namespace';
 export * from './event-tap';
 export * from './http';
+export * from './prometheus-text';
