@@ -1,16 +1,34 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { runReadinessChecks, type Logger } from '@jobline/libs';
 import { apiDocs } from './api-docs';
-import { authenticate } from './auth';
+import { authenticate, type TokenLookup } from './auth';
 import type { HealthReport, ReadinessReport } from './health-reports';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
+import { rateLimit, type RateLimitOptions } from './rate-limit';
+
+const CORS_EXPOSED = [
+  'Location',
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Idempotent-Replayed',
+];
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 export interface AppDeps extends JobsRouterDeps {
   tokens: ReadonlyMap<string, string>;
+  /** Tokens beyond API_TOKENS (the `api_tokens` collection). */
+  tokenLookup?: TokenLookup;
+  /** Per-token limits counted in Redis; none: unlimited. */
+  rateLimit?: RateLimitOptions;
+  /** Origins allowed by CORS, or `*`; empty: no CORS headers. */
+  corsOrigins?: readonly string[];
   readiness: ReadinessChecks;
   maxBodyBytes: number;
   retryAfterSeconds: number;
@@ -21,8 +39,14 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-
   app.use(requestTelemetry({ logger: deps.logger, metrics: deps.metrics }));
+
+  app.use(helmet());
+  if (deps.corsOrigins?.length) {
+    app.use(
+      cors({ origin: deps.corsOrigins.includes('*') ? '*' : [...deps.corsOrigins], exposedHeaders: CORS_EXPOSED }),
+    );
+  }
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' } satisfies HealthReport);
@@ -34,7 +58,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
 
   app.use(express.json({ limit: deps.maxBodyBytes }));
-  app.use('/v1', authenticate(deps.tokens));
+  app.use('/v1', authenticate(deps.tokens, deps.tokenLookup));
+  if (deps.rateLimit) app.use('/v1', rateLimit(deps.rateLimit));
   app.use('/v1/jobs', markMount, jobsRouter(deps));
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InfraEnv, envInt, loadConfig, type Env } from '@jobline/libs';
+import { InfraEnv, envInt, envList, loadConfig, type Env } from '@jobline/libs';
 import { parseApiTokens } from './auth';
 
 export const ProducerEnv = InfraEnv.extend({
@@ -31,6 +31,16 @@ export const ProducerEnv = InfraEnv.extend({
   MAX_BODY_BYTES: envInt(1_048_576, 1024, 64 * 1_048_576),
   /** Most jobs one `POST /v1/jobs/batch` may create; their events go to Kafka in one publish. @defaultValue 100 */
   BATCH_MAX_JOBS: envInt(100, 1, 1000),
+  /** Requests one token may make per minute, unless the token has its own limit. @defaultValue 600 */
+  RATE_LIMIT_PER_MINUTE: envInt(600, 1, 1_000_000),
+  /** Origins browsers may call the API from, comma-separated, or `*`; none sends no CORS headers. @defaultValue none */
+  CORS_ORIGINS: envList('').pipe(
+    z.array(
+      z.string().refine((origin) => origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin), {
+        message: 'expected `*` or origins such as https://app.example.com (scheme and host, no path)',
+      }),
+    ),
+  ),
 });
 export type ProducerConfig = z.infer<typeof ProducerEnv>;
 

@@ -14,10 +14,12 @@ import {
   topicNames,
 } from '@jobline/libs';
 import { createApp } from './app';
+import { cachedTokenLookup } from './auth';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
 import { createProducerMetrics } from './request-telemetry';
+import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './tokens';
 
 async function run() {
   const config = loadProducerConfig();
@@ -35,6 +37,8 @@ async function run() {
   await ensureConfiguredTopics(admin, config, logger);
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);
+  const apiTokens = apiTokensCollection(mongo.db);
+  await ensureTokenIndexes(apiTokens);
   const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
   const registry = createMetricsRegistry('producer');
   const readiness = {
@@ -55,6 +59,14 @@ async function run() {
     replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     batchMaxJobs: config.BATCH_MAX_JOBS,
     tokens: config.API_TOKENS,
+    tokenLookup: cachedTokenLookup(createTokenStore(apiTokens)),
+    rateLimit: {
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      defaultLimit: { points: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },
+      logger,
+    },
+    corsOrigins: config.CORS_ORIGINS,
     readiness,
     metrics: createProducerMetrics(registry),
     maxBodyBytes: config.MAX_BODY_BYTES,

@@ -95,6 +95,28 @@ const IdempotencyKeyParameter = {
   schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
 };
 
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': {
+    description: 'requests the token may make per window (RATE_LIMIT_PER_MINUTE, or the token’s own limit)',
+    schema: { type: 'integer' },
+  },
+  'RateLimit-Remaining': { description: 'requests left in the current window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'seconds until the window ends', schema: { type: 'integer' } },
+};
+
+/** Every authenticated answer that got past the token check carries the token's rate-limit state. */
+function withRateLimitHeaders(document: OpenApiDocument): OpenApiDocument {
+  for (const [path, operations] of Object.entries(document.paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses as Record<string, JsonObject>)) {
+        if (status.startsWith('2')) response.headers = { ...(response.headers as JsonObject), ...RATE_LIMIT_HEADERS };
+      }
+    }
+  }
+  return document;
+}
+
 /**
  * The OpenAPI 3.1 document of the producer's HTTP API. Request and response bodies are converted from the zod
  * schemas the code validates and types them with; only the paths, parameters and statuses are written here.
@@ -131,7 +153,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   /** Error responses by status, each naming the codes this operation really answers with. */
   const problems = (...codes: ErrorCode[]) => {
     const byStatus = new Map<number, ErrorCode[]>();
-    for (const code of ['UNAUTHORIZED', ...codes, 'INTERNAL'] as ErrorCode[]) {
+    for (const code of ['UNAUTHORIZED', 'RATE_LIMITED', ...codes, 'INTERNAL'] as ErrorCode[]) {
       const status = problemStatus(code);
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     }
@@ -146,6 +168,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         };
         if (status === 503) response.headers = { 'Retry-After': retryAfterHeader };
         if (status === 401) response.headers = { 'WWW-Authenticate': { schema: { type: 'string' } } };
+        if (status === 429) response.headers = { 'Retry-After': retryAfterHeader, ...RATE_LIMIT_HEADERS };
         return [String(status), response];
       }),
     );
@@ -178,7 +201,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     },
   });
 
-  return {
+  return withRateLimitHeaders({
     openapi: '3.1.0',
     info: {
       title: 'jobline',
@@ -333,10 +356,12 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API token from API_TOKENS; it decides the tenant. `Authorization: Token <token>` works too.',
+          description:
+            'An API token from `npm run tokens -- create` or API_TOKENS; it decides the tenant and counts against ' +
+            'its rate limit. `Authorization: Token <token>` works too.',
         },
       },
       schemas,
     },
-  };
+  });
 }

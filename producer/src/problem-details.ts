@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   JOB_NOT_RETRYABLE: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
   IDEMPOTENT_REQUEST_IN_PROGRESS: 409,
+  RATE_LIMITED: 429,
   UNKNOWN_JOB_TYPE: 400,
   HANDLER_FAILED: 500,
   JOB_TIMED_OUT: 500,
@@ -32,6 +33,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   ROUTE_NOT_FOUND: 'Not found',
   PAYLOAD_TOO_LARGE: 'Request body too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  RATE_LIMITED: 'Too many requests',
   KAFKA_UNAVAILABLE: 'The job log is unavailable',
   INTERNAL: 'Internal error',
 };
