@@ -73,6 +73,8 @@ export function joblineEnv(id, port) {
     PERSISTER_GROUP_ID: `bench-${id}-persister`,
     RUNNER_GROUP_ID: `bench-${id}-runner`,
     LOG_LEVEL: 'warn',
+    // Several processes of one service run side by side here: no ops port to collide on.
+    METRICS_PORT: '0',
   };
 }
 

@@ -22,6 +22,8 @@ export class ServiceProcess {
   private constructor(
     readonly name: ServiceName,
     private readonly child: ChildProcess,
+    /** Where `/metrics`, `/health` and `/ready` answer. */
+    readonly metricsPort: number,
   ) {
     const collect = (chunk: Buffer) => this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', collect);
@@ -30,11 +32,13 @@ export class ServiceProcess {
   }
 
   static async start(name: ServiceName, env: Env): Promise<ServiceProcess> {
+    // Each process gets its own ops port, so that several instances of a service can run side by side.
+    const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : await freePort();
     const child = spawn(process.execPath, [join(ROOT, name, 'dist', 'main.js')], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env, METRICS_PORT: String(metricsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const service = new ServiceProcess(name, child);
+    const service = new ServiceProcess(name, child, metricsPort);
     await waitFor(
       () => {
         if (child.exitCode !== null)

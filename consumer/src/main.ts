@@ -4,15 +4,20 @@ import {
   createJobCache,
   createKafka,
   createLogger,
+  createMetricsRegistry,
   ensureConfiguredTopics,
+  infraReadiness,
   ensureIndexes,
+  checkpointId,
   joblineCollections,
+  startOpsServer,
   topicNames,
 } from '@jobline/libs';
 import { Partitioners } from 'kafkajs';
 import { loadConsumerConfig } from './config';
 import { createBatchPersister } from './persist-batch';
 import { createPersister } from './persister';
+import { createPersisterMetrics } from './persister-metrics';
 
 async function run() {
   const config = loadConsumerConfig();
@@ -48,6 +53,23 @@ async function run() {
       });
     },
   });
+  const registry = createMetricsRegistry('consumer');
+  const offsets = (side: 'low' | 'high') => async () =>
+    new Map((await admin.fetchTopicOffsets(topics.events)).map((o) => [o.partition, Number(o[side])]));
+  const metrics = createPersisterMetrics(
+    registry,
+    {
+      partitions: () => persister.assigned,
+      logEnds: offsets('high'),
+      logStarts: offsets('low'),
+      nextOffsets: async (partitions) => {
+        const ids = partitions.map((partition) => checkpointId(topics.events, partition));
+        const found = await collections.checkpoints.find({ _id: { $in: ids } }).toArray();
+        return new Map(found.map((c) => [c.partition, c.nextOffset]));
+      },
+    },
+    logger,
+  );
   const persister = createPersister({
     kafka,
     admin,
@@ -57,10 +79,19 @@ async function run() {
     collections,
     persistBatch,
     logger,
+    metrics,
+  });
+
+  const ops = await startOpsServer({
+    port: config.METRICS_PORT,
+    registry,
+    logger,
+    readiness: infraReadiness({ admin, topic: topics.events, db: mongo.db, redis: redis }),
   });
 
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal });
+    await ops?.close();
     await persister.stop().catch((err: unknown) => logger.error('persister stop failed', { err: String(err) }));
     await Promise.allSettled([admin.disconnect(), quarantineProducer.disconnect(), redis.quit(), mongo.client.close()]);
     process.exit(0);
@@ -69,7 +100,11 @@ async function run() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await persister.start();
-  logger.info('persister consuming', { topic: topics.events, group: config.PERSISTER_GROUP_ID });
+  logger.info('persister consuming', {
+    topic: topics.events,
+    group: config.PERSISTER_GROUP_ID,
+    metricsPort: ops?.port ?? null,
+  });
 }
 
 run().catch((err: unknown) => {

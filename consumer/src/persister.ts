@@ -1,6 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { checkpointId, groupTimeouts, type JoblineCollections, type Logger } from '@jobline/libs';
 import type { BatchPersister } from './persist-batch';
+import type { PersisterMetrics } from './persister-metrics';
 
 export interface PersisterOptions {
   kafka: Kafka;
@@ -12,11 +13,14 @@ export interface PersisterOptions {
   collections: JoblineCollections;
   persistBatch: BatchPersister;
   logger: Logger;
+  metrics?: PersisterMetrics;
 }
 
 export interface Persister {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The partitions of the event topic this member holds since its last join. */
+  readonly assigned: readonly number[];
 }
 
 /**
@@ -35,10 +39,12 @@ export function createPersister(options: PersisterOptions): Persister {
   });
   /** Next offset to persist per partition, known since the last (re)assignment. */
   const expected = new Map<number, number>();
+  let assigned: readonly number[] = [];
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     expected.clear();
     const partitions = e.payload.memberAssignment[topic] ?? [];
+    assigned = partitions;
     logger.info('joined persister group', { partitions });
     // Resume each assigned partition at its checkpoint now, not only when a batch arrives: after a wiped database
     // the log may be quiet, and the rebuild must start anyway.
@@ -63,6 +69,9 @@ export function createPersister(options: PersisterOptions): Persister {
   }
 
   return {
+    get assigned() {
+      return assigned;
+    },
     async start() {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -87,10 +96,12 @@ export function createPersister(options: PersisterOptions): Persister {
             .map((m) => ({ offset: Number(m.offset), value: m.value }))
             .filter((m) => m.offset >= next);
           if (fresh.length > 0) {
-            const started = Date.now();
+            const started = performance.now();
             const result = await persistBatch(partition, fresh);
             expected.set(partition, fresh.at(-1)!.offset + 1);
-            logger.debug('persisted batch', { partition, ...result, ms: Date.now() - started });
+            const ms = performance.now() - started;
+            options.metrics?.batchPersisted(fresh.length, result, ms / 1000);
+            logger.debug('persisted batch', { partition, ...result, ms: Math.round(ms) });
           }
           resolveOffset(batch.lastOffset());
           await commitOffsetsIfNecessary();
@@ -99,6 +110,7 @@ export function createPersister(options: PersisterOptions): Persister {
       });
     },
     async stop() {
+      assigned = [];
       await consumer.disconnect();
     },
   };

@@ -41,6 +41,8 @@ export const RunnerEnv = InfraEnv.extend({
   RUNNER_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 3_600_000),
   /** Name of this runner in `JobStarted` events. @defaultValue `<hostname>-<pid>` */
   RUNNER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Port of `/metrics`, `/health` and `/ready`; 0 disables. @defaultValue 9102 */
+  METRICS_PORT: envInt(9102, 0, 65535),
 });
 export type RunnerConfig = z.infer<typeof RunnerEnv>;
 

@@ -14,6 +14,7 @@ import {
   type Logger,
 } from '@jobline/libs';
 import type { JobHandler } from './handlers';
+import type { RunnerMetrics } from './runner-metrics';
 
 export interface ExecuteJobDeps {
   publisher: EventPublisher;
@@ -30,6 +31,7 @@ export interface ExecuteJobDeps {
   deadLetter: (letter: DeadLetter) => Promise<void>;
   /** Minimum interval between two progress events of one job. @defaultValue 500 */
   progressIntervalMs?: number;
+  metrics?: RunnerMetrics;
 }
 
 /** Raised when the runner stops before a job's outcome is in the log: the job is left for redelivery. */
@@ -81,10 +83,12 @@ export async function executeAttempt(initial: Job, attempt: number, deps: Execut
         result: outcome.result ?? null,
         resultUrl: outcome.resultUrl ?? null,
       });
+      deps.metrics?.attemptRecorded(job.type, 'completed', ms / 1000, 'completed');
       logger.debug('job completed', { ms });
       return { job, retryAt: null };
     case 'cancelled':
       await record({ type: 'CancelAttempt', attempt, reason: 'cancelled while running' });
+      deps.metrics?.attemptRecorded(job.type, 'cancelled', ms / 1000, 'cancelled');
       logger.info('job cancelled while running', { ms });
       return { job, retryAt: null };
     case 'failed': {
@@ -94,8 +98,10 @@ export async function executeAttempt(initial: Job, attempt: number, deps: Execut
       if (recorded.some((e) => e.type === 'JobDeadLettered')) {
         const letter = deadLetterOf(job, outcome.error, deps.now());
         await publishUntilAcknowledged(() => deps.deadLetter(letter), deps.stopSignal, logger, job.id);
+        deps.metrics?.attemptRecorded(job.type, 'failed', ms / 1000, 'failed');
         logger.warn('job failed for good; dead-lettered', { ms, error: outcome.error });
       } else {
+        deps.metrics?.attemptRecorded(job.type, 'failed', ms / 1000, null);
         logger.info('job attempt failed; retry scheduled', { ms, error: outcome.error, retryAt });
       }
       return { job, retryAt };

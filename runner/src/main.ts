@@ -4,15 +4,19 @@ import {
   createKafka,
   createKafkaEventPublisher,
   createLogger,
+  createMetricsRegistry,
   ensureConfiguredTopics,
+  infraReadiness,
   joblineCollections,
   listenForCancellations,
+  startOpsServer,
   topicNames,
 } from '@jobline/libs';
 import { createProjectionLookup, createTopicSender } from './adapters';
 import { loadRunnerConfig } from './config';
 import { HANDLERS } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
+import { createRunnerMetrics } from './runner-metrics';
 
 async function run() {
   const config = loadRunnerConfig();
@@ -24,12 +28,17 @@ async function run() {
   const admin = kafka.admin();
   await admin.connect();
   await ensureConfiguredTopics(admin, config, logger);
-  await admin.disconnect();
   await Promise.all([publisher.connect(), sender.connect()]);
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const subscriber = connectRedis(config.REDIS_URL);
   await subscriber.connect();
 
+  const registry = createMetricsRegistry('runner');
+  const metrics = createRunnerMetrics(registry, {
+    running: () => runner.inFlight,
+    concurrency: config.RUNNER_CONCURRENCY,
+    waiting: () => runner.waiting,
+  });
   const runner = createRunnerConsumer({
     kafka,
     groupId: config.RUNNER_GROUP_ID,
@@ -44,6 +53,7 @@ async function run() {
       logger,
       now: () => new Date(),
       random: Math.random,
+      metrics,
     },
     lookup: createProjectionLookup(joblineCollections(mongo.db)),
     send: sender.send,
@@ -53,13 +63,27 @@ async function run() {
     if (runner.cancel(jobId)) logger.info('aborting a cancelled job', { jobId });
   });
 
+  const ops = await startOpsServer({
+    port: config.METRICS_PORT,
+    registry,
+    logger,
+    readiness: infraReadiness({ admin, topic: topics.events, db: mongo.db, redis: subscriber }),
+  });
+
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal, inFlight: runner.inFlight });
+    await ops?.close();
     await runner
       .stop(config.RUNNER_SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
     await stopListening();
-    await Promise.allSettled([publisher.disconnect(), sender.disconnect(), mongo.client.close(), subscriber.quit()]);
+    await Promise.allSettled([
+      publisher.disconnect(),
+      sender.disconnect(),
+      admin.disconnect(),
+      mongo.client.close(),
+      subscriber.quit(),
+    ]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -70,6 +94,7 @@ async function run() {
     topic: topics.events,
     group: config.RUNNER_GROUP_ID,
     concurrency: config.RUNNER_CONCURRENCY,
+    metricsPort: ops?.port ?? null,
   });
 }
 

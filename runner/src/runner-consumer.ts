@@ -47,6 +47,8 @@ export interface RunnerConsumer {
   /** Aborts the running attempt of a job whose cancellation was requested; false when this runner doesn't hold it. */
   cancel(jobId: string): boolean;
   readonly inFlight: number;
+  /** Jobs due within the smallest delay tier, waiting in memory for their time. */
+  readonly waiting: number;
 }
 
 const HEARTBEAT_MS = 3000;
@@ -89,6 +91,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   // Every waiting job listens to these two signals.
   setMaxListeners(0, drain.signal, stop.signal);
   let stopping = false;
+  let waiting = 0;
   const running = new Map<string, AbortController>();
   const tiers = topics.delays.map((d) => d.tierMs);
   const tierOf = new Map(topics.delays.map((d) => [d.topic, d]));
@@ -135,9 +138,12 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       if (route.kind === 'delay') return setTimer({ job, attempt, dueAt: new Date(dueAt).toISOString() }, route.tierMs);
       if (route.kind === 'wait') {
         logger.debug('job waits in memory for its time', { jobId: job.id, attempt, ms: route.ms });
-        await sleep(route.ms, undefined, { signal: drain.signal }).catch(() => {
-          throw new WorkAbandoned(job.id);
-        });
+        waiting += 1;
+        await sleep(route.ms, undefined, { signal: drain.signal })
+          .catch(() => {
+            throw new WorkAbandoned(job.id);
+          })
+          .finally(() => (waiting -= 1));
         // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
         const check = timerStillWanted(attempt, await projection.load(job.id));
         if (!check.wanted) {
@@ -287,6 +293,9 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   return {
     get inFlight() {
       return running.size;
+    },
+    get waiting() {
+      return waiting;
     },
     cancel(jobId) {
       const attempt = running.get(jobId);

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger';
 import { runReadinessChecks, type ReadinessChecks } from './readiness';
 
 export interface OpsServerOptions {
-  /** 0 picks a free port (tests); disabling is the caller's decision. */
+  /** 0 disables the server. */
   port: number;
   host?: string;
   registry: Registry;
@@ -22,8 +22,9 @@ export interface OpsServer {
  * `GET /health`, `GET /ready` and `GET /metrics` on a port of their own, for services without an HTTP API and for
  * the producer's metrics, which stay off the public, authenticated port. node:http only: nothing here needs routing.
  */
-export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer | null> {
   const { registry, readiness, logger } = options;
+  if (options.port === 0) return null;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {

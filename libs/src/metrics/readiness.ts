@@ -1,3 +1,7 @@
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Db } from 'mongodb';
+
 /** Named probes of a service's dependencies; each resolves when its dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
@@ -33,4 +37,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** The probes of a service that uses all three: Kafka answers metadata of the event topic, MongoDB and Redis a ping. */
+export function infraReadiness(deps: { admin: Admin; topic: string; db: Db; redis: Redis }): ReadinessChecks {
+  return {
+    kafka: () => deps.admin.fetchTopicMetadata({ topics: [deps.topic] }),
+    mongodb: () => deps.db.command({ ping: 1 }),
+    redis: () => deps.redis.ping(),
+  };
 }
