@@ -110,6 +110,20 @@ describe('docker-compose.yml', () => {
     expect(env.HOST).toBe('0.0.0.0');
     expect(service('producer').healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${env.PORT}/health`);
   });
+
+  it.each([
+    ['producer', ProducerEnv],
+    ['consumer', ConsumerEnv],
+    ['runner', RunnerEnv],
+  ] as const)('publishes the ops port (metrics, health, readiness) of the %s', (name, schema) => {
+    const { METRICS_PORT } = schema.parse(environment(name));
+
+    expect(METRICS_PORT).toBeGreaterThan(0);
+    expect(service(name).ports).toContain(`${METRICS_PORT}:${METRICS_PORT}`);
+    if (name !== 'producer') {
+      expect(service(name).healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${METRICS_PORT}/health`);
+    }
+  });
 });
 
 describe('Dockerfile', () => {

@@ -8,6 +8,7 @@ import {
   createLogger,
   createMetricsRegistry,
   ensureConfiguredTopics,
+  infraReadiness,
   ensureIndexes,
   joblineCollections,
   startOpsServer,
@@ -41,11 +42,7 @@ async function run() {
   await ensureTokenIndexes(apiTokens);
   const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
   const registry = createMetricsRegistry('producer');
-  const readiness = {
-    kafka: () => admin.fetchTopicMetadata({ topics: [topics.events] }),
-    mongodb: () => mongo.db.command({ ping: 1 }),
-    redis: () => redis.ping(),
-  };
+  const readiness = infraReadiness({ admin, topic: topics.events, db: mongo.db, redis });
 
   const app = createApp({
     publisher,
@@ -74,10 +71,7 @@ async function run() {
     logger,
     now: () => new Date(),
   });
-  const ops =
-    config.METRICS_PORT > 0
-      ? await startOpsServer({ port: config.METRICS_PORT, host: config.HOST, registry, readiness, logger })
-      : null;
+  const ops = await startOpsServer({ port: config.METRICS_PORT, host: config.HOST, registry, readiness, logger });
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
