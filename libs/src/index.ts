@@ -27,3 +27,6 @@ export * from './events/event-json-schemas';
 export * from './metrics/metrics-registry';
 export * from './metrics/readiness';
 export * from './metrics/ops-server';
+export * from './http/address-policy';
+export * from './http/outbound-url';
+export * from './http/guarded-http-client';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOutboundAllowList } from '../http/address-policy';
 import { envInt, envList } from './load-config';
 
 /** Connection settings shared by every service. Defaults point at the local stack (`npm run stack -- start`). */
@@ -36,5 +37,23 @@ export const InfraEnv = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /** `json` for machines, `pretty` for a terminal. @defaultValue `json` */
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /**
+   * What outbound HTTP (job callbacks, `http` jobs) may reach beyond public addresses: comma-separated CIDRs, IP
+   * addresses and exact hostnames, e.g. `10.20.0.0/16,hooks.internal.example`. A listed hostname is trusted whatever
+   * it resolves to. Loopback, private, link-local and CGNAT addresses are refused unless a CIDR here holds them;
+   * cloud metadata addresses unless listed one by one.
+   * @defaultValue empty: public addresses only
+   */
+  OUTBOUND_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseOutboundAllowList(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 export type InfraConfig = z.infer<typeof InfraEnv>;

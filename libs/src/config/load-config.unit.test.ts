@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JoblineError } from '../errors/jobline-error';
+import { EMPTY_OUTBOUND_ALLOW_LIST, parseOutboundAllowList } from '../http/address-policy';
 import { InfraEnv } from './infra-config';
 import { envInt, envList, loadConfig, type Env } from './load-config';
 
@@ -16,6 +17,7 @@ const DEFAULTS = {
   KAFKA_SESSION_TIMEOUT_MS: 30_000,
   LOG_LEVEL: 'info',
   LOG_FORMAT: 'json',
+  OUTBOUND_ALLOWLIST: EMPTY_OUTBOUND_ALLOW_LIST,
 };
 
 /** The error loadConfig throws for `env`; fails the test if it does not throw one. */
@@ -48,6 +50,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
+      OUTBOUND_ALLOWLIST: '10.20.0.0/16, hooks.internal.example',
     });
 
     expect(config).toEqual({
@@ -63,6 +66,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_SESSION_TIMEOUT_MS: 6000,
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
+      OUTBOUND_ALLOWLIST: parseOutboundAllowList('10.20.0.0/16,hooks.internal.example'),
     });
   });
 
@@ -90,6 +94,7 @@ describe('loadConfig with the infrastructure settings', () => {
     ['KAFKA_SESSION_TIMEOUT_MS', '500'],
     ['LOG_LEVEL', 'verbose'],
     ['LOG_FORMAT', 'xml'],
+    ['OUTBOUND_ALLOWLIST', '10.0.0.0/8,*.internal'],
   ])('rejects %s=%j with CONFIG_INVALID naming that variable only', (name, value) => {
     const error = configError({ [name]: value });
 
