@@ -29,6 +29,8 @@ export const ProducerEnv = InfraEnv.extend({
   RETRY_AFTER_SECONDS: envInt(5, 1, 3600),
   /** Largest accepted request body, in bytes. @defaultValue 1048576 */
   MAX_BODY_BYTES: envInt(1_048_576, 1024, 64 * 1_048_576),
+  /** Largest job payload, serialized as JSON, in bytes; a larger one is a 400 naming `payload`. @defaultValue 262144 */
+  MAX_PAYLOAD_BYTES: envInt(262_144, 1024, 64 * 1_048_576),
   /** Most jobs one `POST /v1/jobs/batch` may create; their events go to Kafka in one publish. @defaultValue 100 */
   BATCH_MAX_JOBS: envInt(100, 1, 1000),
   /** Requests one token may make per minute, unless the token has its own limit. @defaultValue 600 */

@@ -16,12 +16,25 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const MAX_ATTEMPTS_LIMIT = 25;
 /** The furthest a job may be scheduled ahead: a year. */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3_600_000;
+/** The largest payload, serialized as JSON, unless the producer is configured otherwise (MAX_PAYLOAD_BYTES). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 262_144;
+/**
+ * How deeply a payload may nest. MongoDB refuses documents nested deeper than 100 levels, and the payload sits inside
+ * the job and event documents; a payload the projection cannot store would stall the persister on its event.
+ */
+export const MAX_PAYLOAD_DEPTH = 32;
 const HOUR_MS = 3_600_000;
 
 export const CreateJobRequest = z
   .object({
     type: z.string().min(1).max(100),
-    payload: z.record(z.string(), z.unknown()).default({}),
+    payload: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe(
+        `the job's input, checked against the type's schema; at most MAX_PAYLOAD_BYTES as JSON (` +
+          `${DEFAULT_MAX_PAYLOAD_BYTES} unless configured), nested at most ${MAX_PAYLOAD_DEPTH} levels deep`,
+      ),
     metadata: z
       .record(z.string().max(100), z.string().max(1000))
       .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
@@ -80,6 +93,43 @@ export function toFieldIssues(error: z.ZodError, prefix: FieldPath = []): FieldI
   }));
 }
 
+/** Bounds of a job request that the producer's configuration sets. */
+export interface JobRequestLimits {
+  /** Largest payload, serialized as JSON, in bytes. */
+  maxPayloadBytes: number;
+}
+
+const DEFAULT_LIMITS: JobRequestLimits = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
+
+/**
+ * A JSON value's serialized size in UTF-8 bytes (what `JSON.stringify` would write) and its nesting depth, measured
+ * without recursion: a client may nest arrays thousands deep within the body limit, beyond what the call stack of a
+ * recursive walk, or of `JSON.stringify` itself, survives. Stops counting once `maxBytes` is exceeded.
+ */
+export function measureJson(value: unknown, maxBytes = Infinity): { bytes: number; depth: number } {
+  let bytes = 0;
+  let depth = 0;
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (pending.length > 0 && bytes <= maxBytes) {
+    const next = pending.pop()!;
+    if (next.value === null || typeof next.value !== 'object') {
+      bytes += Buffer.byteLength(JSON.stringify(next.value) ?? 'null');
+      continue;
+    }
+    const level = next.depth + 1;
+    depth = Math.max(depth, level);
+    const entries: [string | null, unknown][] = Array.isArray(next.value)
+      ? next.value.map((item: unknown) => [null, item])
+      : Object.entries(next.value);
+    bytes += 2 + Math.max(entries.length - 1, 0);
+    for (const [key, item] of entries) {
+      if (key !== null) bytes += Buffer.byteLength(JSON.stringify(key)) + 1;
+      pending.push({ value: item, depth: level });
+    }
+  }
+  return { bytes, depth };
+}
+
 type Validated = { ok: true; request: CreateJobRequest } | { ok: false; message: string; issues: FieldIssue[] };
 
 const INVALID_REQUEST = 'the job request is invalid';
@@ -91,12 +141,20 @@ const invalidField = (at: FieldPath, field: string, code: string, message: strin
 });
 
 /** Checks one job request, the body and the payload against the job type's schema, naming fields under `at`. */
-function validateCreateJob(body: unknown, at: FieldPath): Validated {
+function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimits): Validated {
   const parsed = CreateJobRequest.safeParse(body ?? {});
   if (!parsed.success) return { ok: false, message: INVALID_REQUEST, issues: toFieldIssues(parsed.error, at) };
   const request = parsed.data;
   if (!isJobType(request.type)) {
     return invalidField(at, 'type', 'invalid_value', `unknown job type; one of: ${JOB_TYPES.join(', ')}`);
+  }
+  // Before the type's schema, so that an oversized payload is named as such whatever else is wrong with it.
+  const size = measureJson(request.payload, limits.maxPayloadBytes);
+  if (size.bytes > limits.maxPayloadBytes) {
+    return invalidField(at, 'payload', 'too_big', `at most ${limits.maxPayloadBytes} bytes as JSON`);
+  }
+  if (size.depth > MAX_PAYLOAD_DEPTH) {
+    return invalidField(at, 'payload', 'too_big', `nested at most ${MAX_PAYLOAD_DEPTH} levels deep`);
   }
   const payload = JOB_PAYLOAD_SCHEMAS[request.type].safeParse(request.payload);
   if (!payload.success) {
@@ -113,8 +171,8 @@ function validateCreateJob(body: unknown, at: FieldPath): Validated {
 }
 
 /** Validates the body and the payload against the job type's schema; throws VALIDATION_FAILED with every issue. */
-export function parseCreateJob(body: unknown): CreateJobRequest {
-  const result = validateCreateJob(body, []);
+export function parseCreateJob(body: unknown, limits: JobRequestLimits = DEFAULT_LIMITS): CreateJobRequest {
+  const result = validateCreateJob(body, [], limits);
   if (!result.ok) throw new JoblineError('VALIDATION_FAILED', result.message, { details: result.issues });
   return result.request;
 }
@@ -130,7 +188,11 @@ export const createJobBatchRequest = <Job extends z.ZodType>(maxJobs: number, jo
  * Validates every job of a batch before any is created: throws VALIDATION_FAILED with the issues of all invalid jobs,
  * their fields named by index (`jobs.3.payload.ms`), so that a batch is accepted whole or not at all.
  */
-export function parseCreateJobBatch(body: unknown, maxJobs: number): CreateJobRequest[] {
+export function parseCreateJobBatch(
+  body: unknown,
+  maxJobs: number,
+  limits: JobRequestLimits = DEFAULT_LIMITS,
+): CreateJobRequest[] {
   const batch = createJobBatchRequest(maxJobs, z.unknown()).safeParse(body ?? {});
   if (!batch.success) {
     throw new JoblineError('VALIDATION_FAILED', 'the batch request is invalid', {
@@ -141,7 +203,7 @@ export function parseCreateJobBatch(body: unknown, maxJobs: number): CreateJobRe
   const issues: FieldIssue[] = [];
   let invalid = 0;
   batch.data.jobs.forEach((job, index) => {
-    const result = validateCreateJob(job, ['jobs', index]);
+    const result = validateCreateJob(job, ['jobs', index], limits);
     if (result.ok) {
       requests.push(result.request);
     } else {

@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { DEFAULT_BACKOFF, isJoblineError } from '@jobline/libs';
-import { DEFAULT_MAX_ATTEMPTS, jobRequestedEvent, parseCreateJob, parseCreateJobBatch } from './create-job-request';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_PAYLOAD_DEPTH,
+  jobRequestedEvent,
+  measureJson,
+  parseCreateJob,
+  parseCreateJobBatch,
+} from './create-job-request';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 
@@ -73,7 +81,7 @@ describe('creating a batch of job requests', () => {
   it('parses each job as a single create would, in request order', () => {
     const jobs = [{ type: 'noop' }, { type: 'sleep', payload: { ms: 5 }, delayMs: 1000 }];
 
-    expect(parseCreateJobBatch({ jobs }, 3)).toEqual(jobs.map(parseCreateJob));
+    expect(parseCreateJobBatch({ jobs }, 3)).toEqual(jobs.map((job) => parseCreateJob(job)));
   });
 
   it('names every invalid job by its index, whatever stage its validation fails at', () => {
@@ -105,5 +113,37 @@ describe('creating a batch of job requests', () => {
     ['a field beside the list', { jobs: [{ type: 'noop' }], priority: 1 }, ['(body)']],
   ])('rejects %s', (_, body, fields) => {
     expect(batchIssuesOf(body)).toEqual(fields);
+  });
+});
+
+describe('bounds of a payload', () => {
+  const nested = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
+
+  it('measures what JSON.stringify would write, in UTF-8 bytes, and how deep it nests', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(measureJson(value).bytes).toBe(Buffer.byteLength(JSON.stringify(value)));
+      }),
+    );
+    expect(measureJson({ a: [1, { b: 'é' }] })).toEqual({ bytes: 20, depth: 3 });
+    expect(measureJson(7)).toEqual({ bytes: 1, depth: 0 });
+  });
+
+  it('measures nesting far deeper than the call stack allows', () => {
+    expect(measureJson(nested(200_000))).toEqual({ bytes: 400_000, depth: 200_000 });
+  });
+
+  it('rejects a payload larger than the limit, or nested deeper than allowed, naming the payload', () => {
+    const limits = { maxPayloadBytes: 1024 };
+    const deep = { a: nested(MAX_PAYLOAD_DEPTH) };
+
+    expect(fieldsRejectedBy(() => parseCreateJob({ type: 'noop', payload: { a: 'x'.repeat(1024) } }, limits))).toEqual([
+      'payload',
+    ]);
+    expect(fieldsRejectedBy(() => parseCreateJob({ type: 'noop', payload: deep }, limits))).toEqual(['payload']);
+    expect(fieldsRejectedBy(() => parseCreateJob({ type: 'sleep', payload: { ms: 1 } }, limits))).toEqual([]);
+    expect(
+      fieldsRejectedBy(() => parseCreateJobBatch({ jobs: [{ type: 'noop' }, { type: 'noop', payload: deep }] }, 3)),
+    ).toEqual(['jobs.1.payload']);
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '@jobline/libs';
 import { tenantOf } from './auth';
 import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
   jobRequestedEvent,
   parseCreateJob,
   parseCreateJobBatch,
@@ -39,6 +40,8 @@ export interface JobsRouterDeps {
   replayWaitMs: number;
   /** Most jobs one batch request may create. */
   batchMaxJobs: number;
+  /** Largest job payload, serialized as JSON, in bytes. @defaultValue 262144 */
+  maxPayloadBytes?: number;
   metrics?: ProducerMetrics;
 }
 
@@ -46,13 +49,16 @@ const JobId = z.uuid();
 
 function jsonBody(req: Request): unknown {
   if (!req.is('application/json')) {
-    throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json');
+    throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json', {
+      details: [{ field: 'Content-Type', code: 'invalid_value', message: 'application/json' }],
+    });
   }
   return req.body;
 }
 
 export function jobsRouter(deps: JobsRouterDeps): Router {
   const router = Router();
+  const limits = { maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES };
 
   /**
    * Accepts jobs: claims the request's Idempotency-Key for all of them, publishes their JobRequested events in one
@@ -119,13 +125,13 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
   }
 
   router.post('/', async (req, res) => {
-    const [view] = await acceptJobs(req, res, [parseCreateJob(jsonBody(req))]);
+    const [view] = await acceptJobs(req, res, [parseCreateJob(jsonBody(req), limits)]);
     res.status(202).location(`${req.baseUrl}/${view!.id}`).json(view);
   });
 
   // Before the `/:id` routes, so that `batch` is never taken for a job id.
   router.post('/batch', async (req, res) => {
-    const views = await acceptJobs(req, res, parseCreateJobBatch(jsonBody(req), deps.batchMaxJobs));
+    const views = await acceptJobs(req, res, parseCreateJobBatch(jsonBody(req), deps.batchMaxJobs, limits));
     res.status(202).json({ jobs: views });
   });
 

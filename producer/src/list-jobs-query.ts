@@ -106,20 +106,22 @@ function queryIssues(error: z.ZodError): FieldIssue[] {
  * which are refused). Throws VALIDATION_FAILED naming every offending parameter, unknown ones included.
  */
 export function parseListJobsQuery(raw: Record<string, unknown>): ListJobsQuery {
-  const params: Record<string, unknown> = {};
-  const metadata: Record<string, string> = {};
+  // Entries, not assignments, so that a parameter named `__proto__` stays a parameter (and is refused as unknown, or
+  // filters on that metadata key) instead of replacing an object's prototype.
+  const params: [string, unknown][] = [];
+  const metadata: [string, string][] = [];
   const issues: FieldIssue[] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (!name.startsWith(METADATA_PREFIX)) {
-      params[name] = value;
+      params.push([name, value]);
       continue;
     }
     const key = MetadataKey.safeParse(name.slice(METADATA_PREFIX.length));
     if (!key.success) issues.push(...toFieldIssues(key.error, [name]));
     else if (typeof value !== 'string') issues.push({ field: name, code: 'invalid_type', message: 'give it once' });
-    else metadata[key.data] = value;
+    else metadata.push([key.data, value]);
   }
-  const parsed = ListJobsParams.safeParse(params);
+  const parsed = ListJobsParams.safeParse(Object.fromEntries(params));
   if (!parsed.success) issues.push(...queryIssues(parsed.error));
   if (!parsed.success || issues.length > 0) throw invalid(issues);
 
@@ -129,7 +131,7 @@ export function parseListJobsQuery(raw: Record<string, unknown>): ListJobsQuery 
     type: type ?? null,
     createdAfter: createdAfter ?? null,
     createdBefore: createdBefore ?? null,
-    metadata,
+    metadata: Object.fromEntries(metadata),
   };
   const after = cursor === undefined ? null : decodeCursor(cursor, filtersFingerprint(filters));
   return { ...filters, limit, after };

@@ -55,6 +55,7 @@ async function run() {
     }),
     replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     batchMaxJobs: config.BATCH_MAX_JOBS,
+    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     tokens: config.API_TOKENS,
     tokenLookup: cachedTokenLookup(createTokenStore(apiTokens)),
     rateLimit: {

@@ -81,7 +81,9 @@ const JobIdParameter = {
   name: 'id',
   in: 'path',
   required: true,
-  description: 'the job id (a UUID); another tenant’s job answers 404',
+  description:
+    'the job id (a UUID); an id that is not a UUID, and another tenant’s job, answer 404; a path that is not valid ' +
+    'percent-encoding answers 400',
   schema: { type: 'string', format: 'uuid' },
 };
 
@@ -197,7 +199,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     parameters: [JobIdParameter],
     responses: {
       '202': { description: 'the command is in Kafka; the job view after it', ...json(ref('JobView')) },
-      ...problems('JOB_NOT_FOUND', conflict, 'KAFKA_UNAVAILABLE'),
+      ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', conflict, 'KAFKA_UNAVAILABLE'),
     },
   });
 
@@ -279,7 +281,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           parameters: [JobIdParameter],
           responses: {
             '200': { description: 'the events', ...json(ref('JobEventList')) },
-            ...problems('JOB_NOT_FOUND'),
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
           },
         },
       },
@@ -291,7 +293,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           parameters: [JobIdParameter],
           responses: {
             '200': { description: 'the job view', ...json(ref('JobView')) },
-            ...problems('JOB_NOT_FOUND'),
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
           },
         },
       },

@@ -52,7 +52,13 @@ export const ProblemDetails = z.object({
   code: z.enum(ERROR_CODES),
   detail: z.string(),
   instance: z.string().describe('the request path'),
-  errors: z.array(FieldIssue).optional().describe('every offending field, for VALIDATION_FAILED'),
+  errors: z
+    .array(FieldIssue)
+    .optional()
+    .describe(
+      'every offending field, query parameter or header, or `(body)`, `(path)`: for VALIDATION_FAILED, ' +
+        'PAYLOAD_TOO_LARGE and UNSUPPORTED_MEDIA_TYPE',
+    ),
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
@@ -65,19 +71,53 @@ export function problemType(code: ErrorCode): string {
   return `urn:jobline:problem:${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
-/** Body-parser errors carry a `type`; they become the error family's codes here. */
-function fromBodyParser(err: { type?: string; message?: string }): JoblineError | undefined {
-  switch (err.type) {
+const bodyIssue = (code: string, message: string): FieldIssue[] => [{ field: '(body)', code, message }];
+
+/** An error from express itself (body-parser, the router): an http-errors object with a `type` and a `status`. */
+interface HttpLayerError {
+  type?: string;
+  status?: number;
+  message?: string;
+  limit?: number;
+}
+
+/**
+ * Errors that body-parser and the router raise about the request become the error family's codes here. What they do
+ * not name by `type` but mark as the client's fault (a 4xx status: a body that does not inflate, a path that is not
+ * percent-encoding) is still the client's: a 400, not a 500.
+ */
+function fromHttpLayer(err: unknown): JoblineError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { type, status, message, limit } = err as HttpLayerError;
+  switch (type) {
     case 'entity.parse.failed':
-      return new JoblineError('VALIDATION_FAILED', `malformed JSON: ${err.message}`);
+      return new JoblineError('VALIDATION_FAILED', `malformed JSON: ${message}`, {
+        details: bodyIssue('invalid_json', 'the body is not JSON'),
+      });
     case 'entity.too.large':
-      return new JoblineError('PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit');
+      return new JoblineError('PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit', {
+        details: bodyIssue('too_big', `at most ${limit} bytes`),
+      });
     case 'encoding.unsupported':
+      return new JoblineError('UNSUPPORTED_MEDIA_TYPE', message ?? 'unsupported encoding', {
+        details: [{ field: 'Content-Encoding', code: 'invalid_value', message: 'identity, gzip, deflate or br' }],
+      });
     case 'charset.unsupported':
-      return new JoblineError('UNSUPPORTED_MEDIA_TYPE', err.message ?? 'unsupported encoding');
-    default:
-      return undefined;
+      return new JoblineError('UNSUPPORTED_MEDIA_TYPE', message ?? 'unsupported charset', {
+        details: [{ field: 'Content-Type', code: 'invalid_value', message: 'a UTF charset, or none' }],
+      });
   }
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (err instanceof URIError) {
+    return new JoblineError('VALIDATION_FAILED', 'the path is not valid percent-encoding', {
+      details: [{ field: '(path)', code: 'invalid_encoding', message: 'malformed percent-encoding' }],
+    });
+  }
+  if (status === 413) return new JoblineError('PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit');
+  if (status === 415) return new JoblineError('UNSUPPORTED_MEDIA_TYPE', message ?? 'unsupported media type');
+  return new JoblineError('VALIDATION_FAILED', 'the request body could not be read', {
+    details: bodyIssue('unreadable', 'the body does not match its Content-Encoding or Content-Length'),
+  });
 }
 
 /**
@@ -86,7 +126,7 @@ function fromBodyParser(err: { type?: string; message?: string }): JoblineError 
  */
 export function problemDetails(options: { logger: Logger; retryAfterSeconds: number }): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = isJoblineError(err) ? err : fromBodyParser(err as { type?: string });
+    const known = isJoblineError(err) ? err : fromHttpLayer(err);
     const error = known ?? new JoblineError('INTERNAL', 'an unexpected error occurred');
     const status = STATUS[error.code];
     if (!known || status >= 500) {
