@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { InfraEnv, envInt, envList, loadConfig, type Env } from '@jobline/libs';
 import { parseApiTokens } from './auth';
@@ -7,6 +8,20 @@ export const ProducerEnv = InfraEnv.extend({
   PORT: envInt(3000, 1, 65535),
   /** Interface to listen on. @defaultValue `0.0.0.0` */
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * HTTP worker processes sharing `PORT` (node:cluster), or `auto` for one per core (`os.availableParallelism()`).
+   * 1 serves the API from this process, without a cluster. With more, this process only supervises them: it restarts
+   * one that dies, drains them on SIGTERM/SIGINT, and serves `METRICS_PORT` with their metrics added up. @defaultValue 1
+   */
+  PRODUCER_WORKERS: z
+    .string()
+    .default('1')
+    .transform((value, ctx) => {
+      const workers = value === 'auto' ? availableParallelism() : Number(value);
+      if (Number.isInteger(workers) && workers >= 1 && workers <= 256) return workers;
+      ctx.addIssue({ code: 'custom', message: 'expected `auto` or a whole number from 1 to 256' });
+      return z.NEVER;
+    }),
   /** Port of `/metrics`, `/health` and `/ready`, apart from the API and without authentication; 0 disables. @defaultValue 9100 */
   METRICS_PORT: envInt(9100, 0, 65535),
   /** `token:tenant` pairs, comma-separated. @defaultValue `dev-token:dev` */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import {
   announceCancellation,
   connectMongo,
@@ -16,6 +17,8 @@ import {
 } from '@jobline/libs';
 import { createApp } from './app';
 import { cachedTokenLookup } from './auth';
+import { answerOpsRequests } from './cluster-ops';
+import { runPrimary } from './cluster-primary';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
@@ -24,7 +27,10 @@ import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './tok
 
 async function run() {
   const config = loadProducerConfig();
-  const logger = createLogger({ service: 'producer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const rootLogger = createLogger({ service: 'producer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  if (config.PRODUCER_WORKERS > 1 && cluster.isPrimary) process.exit(await runPrimary(config, rootLogger));
+  // Workers share the primary's stdout: their lines carry the pid.
+  const logger = cluster.isWorker ? rootLogger.child({ pid: process.pid }) : rootLogger;
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'jobline-producer', logger });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const publisher = createKafkaEventPublisher(kafka, {
@@ -72,20 +78,29 @@ async function run() {
     logger,
     now: () => new Date(),
   });
-  const ops = await startOpsServer({ port: config.METRICS_PORT, host: config.HOST, registry, readiness, logger });
+  // A worker's metrics and readiness reach the ops port through the primary, which alone listens on it.
+  if (cluster.isWorker) answerOpsRequests({ registry, readiness });
+  const ops = cluster.isWorker
+    ? null
+    : await startOpsServer({ port: config.METRICS_PORT, host: config.HOST, registry, readiness, logger });
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  // Signals may come twice, a worker's from its process group and from the primary: the first starts the one shutdown,
+  // later ones must not end the process halfway through it.
+  let shuttingDown = false;
   const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     logger.info('shutting down', { signal });
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ops?.close()]);
     await Promise.allSettled([publisher.disconnect(), admin.disconnect(), redis.quit(), mongo.client.close()]);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   logger.info('producer listening', {
     port: config.PORT,
     host: config.HOST,

@@ -1,14 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../logging/logger';
 import { runReadinessChecks, type ReadinessChecks } from './readiness';
+
+/** What `/metrics` serves: a prom-client `Registry`, or metrics gathered elsewhere (a cluster's workers). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 export interface OpsServerOptions {
   /** 0 disables the server. */
   port: number;
   host?: string;
-  registry: Registry;
+  registry: MetricsSource;
   readiness: ReadinessChecks;
   logger: Logger;
 }
