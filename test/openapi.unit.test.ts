@@ -84,6 +84,8 @@ describe('OpenAPI document', () => {
     reader: unused,
     idempotency: unused,
     announceCancellation: unused,
+    streams: { job: unused, tenant: unused, closeAll: unused },
+    callbackSigningKey: 'a-key-for-the-route-list',
   } as unknown as AppDeps);
   const document = buildOpenApiDocument({ batchMaxJobs: 10 });
 

@@ -6,6 +6,12 @@ export const ConsumerEnv = InfraEnv.extend({
   PERSISTER_GROUP_ID: z.string().min(1).default('persister'),
   /** Port of `/metrics`, `/health` and `/ready`; 0 disables. @defaultValue 9101 */
   METRICS_PORT: envInt(9101, 0, 65535),
+  /** Attempts to deliver a job's callback before it is given up. @defaultValue 8 */
+  CALLBACK_MAX_ATTEMPTS: envInt(8, 1, 50),
+  /** Longest one callback request may take. @defaultValue 10000 */
+  CALLBACK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** Callback requests in flight at once per consumer process. @defaultValue 8 */
+  CALLBACK_CONCURRENCY: envInt(8, 1, 256),
 });
 export type ConsumerConfig = z.infer<typeof ConsumerEnv>;
 

@@ -9,12 +9,18 @@ import {
   infraReadiness,
   ensureIndexes,
   checkpointId,
+  createGuardedHttpClient,
+  DEV_CALLBACK_SIGNING_KEY,
+  publishJobChanges,
+  tenantCallbackSecret,
   joblineCollections,
   startOpsServer,
   topicNames,
 } from '@jobline/libs';
 import { Partitioners } from 'kafkajs';
 import { loadConsumerConfig } from './config';
+import { createCallbackDispatcher } from './callback-dispatcher';
+import { createCallbackMetrics } from './callback-metrics';
 import { createBatchPersister } from './persist-batch';
 import { createPersister } from './persister';
 import { createPersisterMetrics } from './persister-metrics';
@@ -32,6 +38,29 @@ async function run() {
   await ensureIndexes(collections);
   await Promise.all([admin.connect(), quarantineProducer.connect(), redis.connect()]);
   await ensureConfiguredTopics(admin, config, logger);
+
+  const registry = createMetricsRegistry('consumer');
+  const http = createGuardedHttpClient({
+    allowList: config.OUTBOUND_ALLOWLIST,
+    timeoutMs: config.CALLBACK_TIMEOUT_MS,
+    maxResponseBytes: 64 * 1024,
+    userAgent: 'jobline-callbacks/1',
+  });
+  if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
+    logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before callbacks leave this machine');
+  }
+  const callbackMetrics = createCallbackMetrics(registry);
+  const callbacks = createCallbackDispatcher({
+    deliveries: collections.callbackDeliveries,
+    post: async ({ url, body, headers }) => http.request({ method: 'POST', url, body, headers }),
+    secretFor: (tenantId) => tenantCallbackSecret(config.CALLBACK_SIGNING_KEY, tenantId),
+    logger,
+    now: () => new Date(),
+    concurrency: config.CALLBACK_CONCURRENCY,
+    maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
+    leaseMs: config.CALLBACK_TIMEOUT_MS * 3,
+    onOutcome: callbackMetrics.outcome,
+  });
 
   const persistBatch = createBatchPersister({
     collections,
@@ -52,8 +81,10 @@ async function run() {
         })),
       });
     },
+    publishChanges: (changes) => publishJobChanges(redis, config.REDIS_KEY_PREFIX, changes),
+    scheduleCallbacks: true,
+    callbacksScheduled: () => callbacks.wake(),
   });
-  const registry = createMetricsRegistry('consumer');
   const offsets = (side: 'low' | 'high') => async () =>
     new Map((await admin.fetchTopicOffsets(topics.events)).map((o) => [o.partition, Number(o[side])]));
   const metrics = createPersisterMetrics(
@@ -93,6 +124,8 @@ async function run() {
     logger.info('shutting down', { signal });
     await ops?.close();
     await persister.stop().catch((err: unknown) => logger.error('persister stop failed', { err: String(err) }));
+    await callbacks.stop();
+    await http.close();
     await Promise.allSettled([admin.disconnect(), quarantineProducer.disconnect(), redis.quit(), mongo.client.close()]);
     process.exit(0);
   };
@@ -100,6 +133,7 @@ async function run() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await persister.start();
+  callbacks.start();
   logger.info('persister consuming', {
     topic: topics.events,
     group: config.PERSISTER_GROUP_ID,

@@ -2,18 +2,22 @@ import {
   connectMongo,
   connectRedis,
   createJobCache,
+  createJobChangeHub,
   createLogger,
   encodeEvent,
   ensureIndexes,
   foldEvents,
   joblineCollections,
   newEvent,
+  publishJobChanges,
   DEFAULT_BACKOFF,
+  type JobChange,
+  type JobEventOf,
   type JobEvent,
   type JoblineCollections,
   type MongoConnection,
 } from '@jobline/libs';
-import { testInfra, testNamespace } from '@jobline/libs/testing';
+import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createBatchPersister, type LogMessage, type PoisonMessage } from './persist-batch';
@@ -172,5 +176,76 @@ describe('persistBatch against MongoDB and Redis', () => {
 
     expect((await cache.get('tenant-b', jobId))?.status).toBe('completed');
     expect(await cache.get('someone-else', jobId)).toBeNull();
+  });
+
+  it('announces the view after each applied event on the tenant channel, in log order, and nothing for duplicates', async () => {
+    const subscriber = connectRedis(testInfra().redisUrl);
+    await subscriber.connect();
+    const hub = createJobChangeHub(subscriber, ns.redisPrefix, logger);
+    const received: JobChange[] = [];
+    await hub.watch('tenant-c', (change) => received.push(change));
+    const announcing = createBatchPersister({
+      collections,
+      cache: createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
+      topic: `${ns.topicPrefix}job-events`,
+      logger,
+      quarantine: async () => undefined,
+      publishChanges: (changes) => publishJobChanges(redis, ns.redisPrefix, changes),
+    });
+    try {
+      const first = jobHistory('tenant-c');
+      const log = asLog(first, 10);
+      await announcing(5, log);
+      await announcing(5, log);
+      await announcing(5, asLog(jobHistory('someone-else'), 13));
+      const second = jobHistory('tenant-c');
+      await announcing(5, asLog(second, 16));
+      const of = (jobId: string) => received.filter((c) => c.view.id === jobId);
+      await waitFor(() => of(second[0]!.jobId).length === 3, { description: 'the second job’s changes' });
+
+      // Redis delivers one connection's messages in order, so the first job's are all in by now.
+      expect(of(first[0]!.jobId).map((c) => [c.partition, c.offset, c.view.status])).toEqual([
+        [5, 10, 'pending'],
+        [5, 11, 'processing'],
+        [5, 12, 'completed'],
+      ]);
+      expect(received.every((c) => c.tenantId === 'tenant-c')).toBe(true);
+      expect(received).toHaveLength(6);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('adds one callback delivery per terminal status of a job with a callbackUrl, before the projection shows it', async () => {
+    const outbox = createBatchPersister({
+      collections,
+      cache: createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
+      topic: `${ns.topicPrefix}job-events`,
+      logger,
+      quarantine: async () => undefined,
+      scheduleCallbacks: true,
+    });
+    const [requested, started, completed] = jobHistory('tenant-d');
+    const withCallback = {
+      ...requested!,
+      data: { ...(requested as JobEventOf<'JobRequested'>).data, callbackUrl: 'https://hooks.example.com/done' },
+    } as JobEvent;
+    const jobId = withCallback.jobId;
+    const log = asLog([withCallback, started!, completed!], 20);
+    await outbox(6, log);
+    await outbox(6, log);
+    const silent = jobHistory('tenant-d');
+    await outbox(6, asLog(silent, 23));
+
+    const deliveries = await collections.callbackDeliveries.find({ tenantId: 'tenant-d' }).toArray();
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({
+      _id: completed!.eventId,
+      jobId,
+      url: 'https://hooks.example.com/done',
+      status: 'pending',
+      attempts: 0,
+      view: { id: jobId, status: 'completed', result: { sleptMs: 10 } },
+    });
   });
 });

@@ -2,16 +2,25 @@ import {
   checkpointId,
   decodeEvent,
   evolve,
+  isTerminal,
   jobFromDocument,
   toJobView,
+  type CallbackDeliveryDocument,
   type JobCache,
+  type JobChange,
   type JobDocument,
   type JobEvent,
   type JobEventDocument,
+  type JobView,
   type JoblineCollections,
   type Logger,
 } from '@jobline/libs';
-import { MongoBulkWriteError, type AnyBulkWriteOperation } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 
 export interface LogMessage {
   offset: number;
@@ -32,6 +41,12 @@ export interface BatchPersisterDeps {
   logger: Logger;
   /** Puts an undecodable message aside (the quarantine topic) so the partition keeps flowing. */
   quarantine: (messages: PoisonMessage[]) => Promise<void>;
+  /** Announces each applied event's resulting view to live streams (best effort: streams catch up from MongoDB). */
+  publishChanges?: (changes: JobChange[]) => Promise<void>;
+  /** Records a delivery in the callback outbox for each terminal status of a job with a `callbackUrl`. */
+  scheduleCallbacks?: boolean;
+  /** Told how many callback deliveries a batch added, so that the dispatcher need not wait for its next poll. */
+  callbacksScheduled?: (count: number) => void;
 }
 
 export interface PersistResult {
@@ -48,7 +63,10 @@ const DUPLICATE_KEY = 11000;
  * 1. every event is appended to `job_events` under its event id (a duplicate is ignored);
  * 2. each job's projection is advanced with `evolve`, skipping events at or before the position it already holds;
  * 3. the checkpoint (next offset of this partition) is saved;
- * 4. the Redis cache is refreshed with views versioned by log offset, so an older view never replaces a newer one.
+ * 4. the Redis cache is refreshed with views versioned by log offset, so an older view never replaces a newer one;
+ * 5. the view after each applied event is announced to live streams, in log order.
+ * Callback deliveries for jobs that became terminal are added to their outbox before the projection is written: a
+ * redelivered batch skips events the projection already holds, so what depends on them must be stored first.
  * Delivering the same batch twice, or any overlap of batches, leaves the same documents.
  */
 export function createBatchPersister(deps: BatchPersisterDeps) {
@@ -87,6 +105,8 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
       for (const doc of await jobs.find({ _id: { $in: jobIds } }).toArray()) current.set(doc._id, doc);
     }
     const changed = new Map<string, { doc: JobDocument; previousOffset: number | null }>();
+    const announced: JobChange[] = [];
+    const callbacks: CallbackDeliveryDocument[] = [];
     for (const { event, offset } of events) {
       const existing = current.get(event.jobId);
       if (existing && existing.position.partition === partition && existing.position.offset >= offset) continue;
@@ -101,6 +121,16 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
       const previousOffset = earlier ? earlier.previousOffset : (existing?.position.offset ?? null);
       current.set(event.jobId, doc);
       changed.set(event.jobId, { doc, previousOffset });
+      const view = toJobView(next);
+      announced.push({ tenantId: next.tenantId, partition, offset, view });
+      const before = existing ? jobFromDocument(existing) : null;
+      if (next.callbackUrl && isTerminal(next.status) && !(before && isTerminal(before.status))) {
+        callbacks.push(callbackDelivery(event, next.callbackUrl, view));
+      }
+    }
+    if (deps.scheduleCallbacks && callbacks.length > 0) {
+      await insertIgnoringDuplicates(deps.collections.callbackDeliveries, callbacks);
+      deps.callbacksScheduled?.(callbacks.length);
     }
     await writeProjection([...changed.values()]);
 
@@ -113,20 +143,12 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
       );
     }
     await refreshCache([...changed.values()].map((c) => c.doc));
+    await announce(announced);
     return { events: events.length, duplicates, poison: poison.length, jobsChanged: changed.size };
   };
 
-  async function appendEvents(docs: JobEventDocument[]): Promise<number> {
-    if (docs.length === 0) return 0;
-    try {
-      await jobEvents.insertMany(docs, { ordered: false });
-      return 0;
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-      return errors.length;
-    }
+  function appendEvents(docs: JobEventDocument[]): Promise<number> {
+    return insertIgnoringDuplicates(jobEvents, docs);
   }
 
   /**
@@ -155,6 +177,18 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
     }
   }
 
+  async function announce(changes: JobChange[]) {
+    if (changes.length === 0 || !deps.publishChanges) return;
+    try {
+      await deps.publishChanges(changes);
+    } catch (err) {
+      deps.logger.warn('job changes not announced; streams will catch up from MongoDB', {
+        changes: changes.length,
+        err: (err as Error).message,
+      });
+    }
+  }
+
   async function refreshCache(docs: JobDocument[]) {
     if (docs.length === 0) return;
     try {
@@ -175,6 +209,42 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
       deps.logger.error('job cache refresh failed', { jobs: jobIds.length, evicted, err: (err as Error).message });
     }
   }
+}
+
+/** Inserts documents keyed by a natural id; those already there are left as they are. Returns how many were. */
+async function insertIgnoringDuplicates<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: OptionalUnlessRequiredId<T>[],
+): Promise<number> {
+  if (docs.length === 0) return 0;
+  try {
+    await collection.insertMany(docs, { ordered: false });
+    return 0;
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+    return errors.length;
+  }
+}
+
+function callbackDelivery(event: JobEvent, url: string, view: JobView): CallbackDeliveryDocument {
+  const at = new Date(event.occurredAt);
+  return {
+    _id: event.eventId,
+    jobId: event.jobId,
+    tenantId: event.tenantId,
+    url,
+    view,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: at,
+    leaseUntil: null,
+    lastError: null,
+    lastStatus: null,
+    createdAt: at,
+    deliveredAt: null,
+  };
 }
 
 export type BatchPersister = ReturnType<typeof createBatchPersister>;

@@ -23,6 +23,8 @@ export * from './scheduling/delay-tiers';
 export * from './scheduling/timer-message';
 export * from './events/dead-letter';
 export * from './redis/cancellations';
+export * from './redis/job-changes';
+export * from './callbacks/callback-signature';
 export * from './events/event-json-schemas';
 export * from './metrics/metrics-registry';
 export * from './metrics/readiness';

@@ -1,10 +1,17 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { runReadinessChecks, type Logger } from '@jobline/libs';
+import {
+  CALLBACK_DELIVERY_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  runReadinessChecks,
+  tenantCallbackSecret,
+  type Logger,
+} from '@jobline/libs';
 import { apiDocs } from './api-docs';
-import { authenticate, type TokenLookup } from './auth';
+import { authenticate, tenantOf, type TokenLookup } from './auth';
 import type { HealthReport, ReadinessReport } from './health-reports';
+import type { JobStreams } from './job-streams';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
@@ -30,6 +37,10 @@ export interface AppDeps extends JobsRouterDeps {
   /** Origins allowed by CORS, or `*`; empty: no CORS headers. */
   corsOrigins?: readonly string[];
   readiness: ReadinessChecks;
+  /** Server-Sent Events of job changes; none: the stream routes answer 404. */
+  streams?: JobStreams;
+  /** The deployment's key from which tenants' callback secrets derive; none: no `/v1/callbacks/secret`. */
+  callbackSigningKey?: string;
   maxBodyBytes: number;
   retryAfterSeconds: number;
   logger: Logger;
@@ -60,6 +71,21 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.maxBodyBytes }));
   app.use('/v1', authenticate(deps.tokens, deps.tokenLookup));
   if (deps.rateLimit) app.use('/v1', rateLimit(deps.rateLimit));
+  if (deps.callbackSigningKey) {
+    const key = deps.callbackSigningKey;
+    app.get('/v1/callbacks/secret', (req, res) => {
+      res.set('Cache-Control', 'no-store').json({
+        secret: tenantCallbackSecret(key, tenantOf(req)),
+        signatureHeader: CALLBACK_SIGNATURE_HEADER,
+        deliveryHeader: CALLBACK_DELIVERY_HEADER,
+        scheme: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>',
+      });
+    });
+  }
+  if (deps.streams) {
+    app.get('/v1/stream', deps.streams.tenant);
+    app.get('/v1/jobs/:id/stream', deps.streams.job);
+  }
   app.use('/v1/jobs', markMount, jobsRouter(deps));
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));

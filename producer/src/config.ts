@@ -50,6 +50,10 @@ export const ProducerEnv = InfraEnv.extend({
   BATCH_MAX_JOBS: envInt(100, 1, 1000),
   /** Requests one token may make per minute, unless the token has its own limit. @defaultValue 600 */
   RATE_LIMIT_PER_MINUTE: envInt(600, 1, 1_000_000),
+  /** Keep-alive interval of event streams, and how often a job stream checks MongoDB for changes it missed. @defaultValue 15000 */
+  SSE_HEARTBEAT_MS: envInt(15_000, 100, 300_000),
+  /** Event streams one producer process serves at once; more are answered 503. @defaultValue 1000 */
+  SSE_MAX_STREAMS: envInt(1000, 1, 100_000),
   /** Origins browsers may call the API from, comma-separated, or `*`; none sends no CORS headers. @defaultValue none */
   CORS_ORIGINS: envList('').pipe(
     z.array(

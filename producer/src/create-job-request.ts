@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   DEFAULT_BACKOFF,
+  checkOutboundUrl,
+  type OutboundAllowList,
   JOB_PAYLOAD_SCHEMAS,
   JOB_TYPES,
   JoblineError,
@@ -24,6 +26,7 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 262_144;
  */
 export const MAX_PAYLOAD_DEPTH = 32;
 const HOUR_MS = 3_600_000;
+export const MAX_CALLBACK_URL_LENGTH = 2048;
 
 export const CreateJobRequest = z
   .object({
@@ -70,6 +73,15 @@ export const CreateJobRequest = z
     runAt: z.iso.datetime({ offset: true }).optional(),
     /** Do not start before this many milliseconds from now. */
     delayMs: z.number().int().min(0).max(MAX_SCHEDULE_AHEAD_MS).optional(),
+    /** Where the job view is POSTed, signed, when the job reaches a terminal status. */
+    callbackUrl: z
+      .string()
+      .max(MAX_CALLBACK_URL_LENGTH)
+      .optional()
+      .describe(
+        'http(s) URL that receives the job view, signed (Jobline-Signature), on completed, failed and cancelled; ' +
+          'loopback, private, link-local and metadata addresses are refused (OUTBOUND_ALLOWLIST)',
+      ),
   })
   .strict()
   .refine((r) => r.runAt === undefined || r.delayMs === undefined, {
@@ -97,6 +109,8 @@ export function toFieldIssues(error: z.ZodError, prefix: FieldPath = []): FieldI
 export interface JobRequestLimits {
   /** Largest payload, serialized as JSON, in bytes. */
   maxPayloadBytes: number;
+  /** What a `callbackUrl` may point at beyond public addresses. @defaultValue nothing */
+  outboundAllowList?: OutboundAllowList;
 }
 
 const DEFAULT_LIMITS: JobRequestLimits = { maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
@@ -147,6 +161,11 @@ function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimit
   const request = parsed.data;
   if (!isJobType(request.type)) {
     return invalidField(at, 'type', 'invalid_value', `unknown job type; one of: ${JOB_TYPES.join(', ')}`);
+  }
+  if (request.callbackUrl !== undefined) {
+    // Only what can be seen without DNS; the callback's HTTP client checks every address a name resolves to.
+    const url = checkOutboundUrl(request.callbackUrl, limits.outboundAllowList);
+    if (!url.ok) return invalidField(at, 'callbackUrl', url.problem, url.message);
   }
   // Before the type's schema, so that an oversized payload is named as such whatever else is wrong with it.
   const size = measureJson(request.payload, limits.maxPayloadBytes);
@@ -244,7 +263,7 @@ export function jobRequestedEvent(
       maxAttempts: request.maxAttempts,
       backoff: request.backoff ?? DEFAULT_BACKOFF,
       timeoutMs: request.timeoutMs ?? null,
-      callbackUrl: null,
+      callbackUrl: request.callbackUrl ?? null,
       notify: null,
       metadata: request.metadata,
       idempotencyKey,

@@ -1,9 +1,11 @@
 import {
   DEFAULT_BACKOFF,
+  evolve,
   jobFromDocument,
   toJobView,
   type Job,
   type JobCache,
+  type JobChange,
   type JobDocument,
   type JobEvent,
   type JobEventDocument,
@@ -34,6 +36,12 @@ export interface JobReader {
    * null when there is no such job for this tenant.
    */
   history(tenantId: string, jobId: string): Promise<JobEvent[] | null>;
+  /**
+   * The job's view after each of its stored events, in log order, each with the event's position: what a job stream
+   * replays. Empty for a job accepted a moment ago whose events are not persisted yet; null when there is no such job
+   * for this tenant.
+   */
+  changes(tenantId: string, jobId: string): Promise<JobChange[] | null>;
 }
 
 /** The projection filter of a list query; `after` continues strictly past a page's last sort key. */
@@ -81,6 +89,10 @@ export function createJobReader(deps: {
   jobEvents: Collection<JobEventDocument>;
   logger: Logger;
 }): JobReader {
+  // A job's events all sit in one partition, so their offsets are its log order.
+  const storedEvents = (tenantId: string, jobId: string) =>
+    deps.jobEvents.find({ jobId, tenantId }).sort({ 'position.offset': 1 }).toArray();
+
   const reader: JobReader = {
     async find(tenantId, jobId) {
       try {
@@ -113,10 +125,21 @@ export function createJobReader(deps: {
       };
     },
     async history(tenantId, jobId) {
-      // A job's events all sit in one partition, so their offsets are its log order.
-      const docs = await deps.jobEvents.find({ jobId, tenantId }).sort({ 'position.offset': 1 }).toArray();
+      const docs = await storedEvents(tenantId, jobId);
       if (docs.length > 0) return docs.map((doc) => doc.event);
       return (await reader.find(tenantId, jobId)) ? [] : null;
+    },
+    async changes(tenantId, jobId) {
+      const docs = await storedEvents(tenantId, jobId);
+      if (docs.length === 0) return (await reader.find(tenantId, jobId)) ? [] : null;
+      const changes: JobChange[] = [];
+      let job: Job | null = null;
+      for (const { event, position } of docs) {
+        job = evolve(job, event);
+        if (job)
+          changes.push({ tenantId, partition: position.partition, offset: position.offset, view: toJobView(job) });
+      }
+      return changes;
     },
   };
   return reader;

@@ -12,6 +12,7 @@ import {
   type JobCommand,
   type JobView,
   type Logger,
+  type OutboundAllowList,
 } from '@jobline/libs';
 import { tenantOf } from './auth';
 import {
@@ -42,6 +43,8 @@ export interface JobsRouterDeps {
   batchMaxJobs: number;
   /** Largest job payload, serialized as JSON, in bytes. @defaultValue 262144 */
   maxPayloadBytes?: number;
+  /** What a `callbackUrl` may point at beyond public addresses (OUTBOUND_ALLOWLIST). @defaultValue nothing */
+  outboundAllowList?: OutboundAllowList;
   metrics?: ProducerMetrics;
 }
 
@@ -58,7 +61,10 @@ function jsonBody(req: Request): unknown {
 
 export function jobsRouter(deps: JobsRouterDeps): Router {
   const router = Router();
-  const limits = { maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES };
+  const limits = {
+    maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    outboundAllowList: deps.outboundAllowList,
+  };
 
   /**
    * Accepts jobs: claims the request's Idempotency-Key for all of them, publishes their JobRequested events in one

@@ -93,7 +93,7 @@ function decodeCursor(cursor: string, fingerprint: string): ListPosition {
 }
 
 /** Field issues named by query parameter; each unknown parameter is named on its own. */
-function queryIssues(error: z.ZodError): FieldIssue[] {
+export function queryIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ field: key, code: issue.code, message: 'unknown query parameter' }))

@@ -4,6 +4,7 @@ import {
   connectMongo,
   connectRedis,
   createJobCache,
+  createJobChangeHub,
   createKafka,
   createKafkaEventPublisher,
   createLogger,
@@ -22,6 +23,7 @@ import { runPrimary } from './cluster-primary';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
+import { jobStreams } from './job-streams';
 import { createProducerMetrics } from './request-telemetry';
 import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './tokens';
 
@@ -39,8 +41,9 @@ async function run() {
   });
   const admin = kafka.admin();
   const redis = connectRedis(config.REDIS_URL);
+  const subscriber = connectRedis(config.REDIS_URL);
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-  await Promise.all([publisher.connect(), admin.connect(), redis.connect()]);
+  await Promise.all([publisher.connect(), admin.connect(), redis.connect(), subscriber.connect()]);
   await ensureConfiguredTopics(admin, config, logger);
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);
@@ -50,10 +53,22 @@ async function run() {
   const registry = createMetricsRegistry('producer');
   const readiness = infraReadiness({ admin, topic: topics.events, db: mongo.db, redis });
 
+  const reader = createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger });
+  const hub = createJobChangeHub(subscriber, config.REDIS_KEY_PREFIX, logger);
+  const streams = jobStreams({
+    hub,
+    reader,
+    logger,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    maxStreams: config.SSE_MAX_STREAMS,
+  });
+
   const app = createApp({
     publisher,
     cache,
-    reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
+    reader,
+    streams,
+    callbackSigningKey: config.CALLBACK_SIGNING_KEY,
     announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
     idempotency: createIdempotencyStore(redis, {
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -62,6 +77,7 @@ async function run() {
     replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     batchMaxJobs: config.BATCH_MAX_JOBS,
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+    outboundAllowList: config.OUTBOUND_ALLOWLIST,
     tokens: config.API_TOKENS,
     tokenLookup: cachedTokenLookup(createTokenStore(apiTokens)),
     rateLimit: {
@@ -95,8 +111,15 @@ async function run() {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info('shutting down', { signal });
+    streams.closeAll();
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ops?.close()]);
-    await Promise.allSettled([publisher.disconnect(), admin.disconnect(), redis.quit(), mongo.client.close()]);
+    await Promise.allSettled([
+      publisher.disconnect(),
+      admin.disconnect(),
+      redis.quit(),
+      hub.close(),
+      mongo.client.close(),
+    ]);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -145,6 +145,12 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         JobEvent,
         ...Object.fromEntries(JobEvent.options.map((event) => [event.shape.type.value, event])),
         ProblemDetails,
+        CallbackSecret: z.object({
+          secret: z.string(),
+          signatureHeader: z.string(),
+          deliveryHeader: z.string(),
+          scheme: z.string(),
+        }),
         HealthReport,
         ReadinessReport,
       },
@@ -175,6 +181,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       }),
     );
   };
+  const eventStream = (description: string): JsonObject => ({
+    description,
+    content: { 'text/event-stream': { schema: { type: 'string', description: 'data: see JobView' } } },
+  });
   const retryAfterHeader = { description: 'seconds to wait before retrying', schema: { type: 'integer' } };
   const acceptedHeaders = {
     'Idempotent-Replayed': {
@@ -217,6 +227,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     security: [{ bearer: [] }],
     tags: [
       { name: 'jobs', description: 'jobs of the token’s tenant' },
+      { name: 'callbacks', description: 'verifying the requests jobline sends to `callbackUrl`' },
       { name: 'operations', description: 'health, readiness and this document; no token needed' },
     ],
     paths: {
@@ -285,6 +296,61 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           },
         },
       },
+      '/v1/jobs/{id}/stream': {
+        get: {
+          operationId: 'streamJob',
+          summary: 'Live updates of a job (Server-Sent Events)',
+          description:
+            'Each change of the job as an SSE event named `job` whose data is the JobView and whose id is the ' +
+            'position of the change in the log. A new client first gets the current view; the stream ends after a ' +
+            'terminal status. Comments keep the connection alive (SSE_HEARTBEAT_MS). To resume, send the last id ' +
+            'received as `Last-Event-ID` (an EventSource does so by itself): every change after it follows, in order; ' +
+            'if the client already saw the end, the answer is 204 so that an EventSource stops reconnecting.',
+          tags: ['jobs'],
+          parameters: [
+            JobIdParameter,
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              description: 'the id of the last event received',
+              schema: { type: 'string', pattern: '^\\d{1,15}$' },
+            },
+            {
+              name: 'lastEventId',
+              in: 'query',
+              description: 'the same, for clients that cannot set headers',
+              schema: { type: 'string', pattern: '^\\d{1,15}$' },
+            },
+          ],
+          responses: {
+            '200': eventStream('`event: job`, `id: <log offset>`, `data: <JobView>` per change'),
+            '204': { description: 'the client saw the terminal status already: nothing more will come' },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', 'TOO_MANY_STREAMS'),
+          },
+        },
+      },
+      '/v1/stream': {
+        get: {
+          operationId: 'streamJobs',
+          summary: 'Live updates of all the tenant’s jobs (Server-Sent Events)',
+          description:
+            'Every change of any of the tenant’s jobs from the moment of connecting, as SSE events named `job` ' +
+            'carrying the JobView. Live only (events carry no id): after a reconnect, list the jobs to catch up.',
+          tags: ['jobs'],
+          parameters: [
+            {
+              name: 'type',
+              in: 'query',
+              description: 'only jobs of this type',
+              schema: { type: 'string', minLength: 1, maxLength: 100 },
+            },
+          ],
+          responses: {
+            '200': eventStream('`event: job`, `data: <JobView>` per change'),
+            ...problems('VALIDATION_FAILED', 'TOO_MANY_STREAMS'),
+          },
+        },
+      },
       '/v1/jobs/{id}': {
         get: {
           operationId: 'getJob',
@@ -312,6 +378,21 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           'The job gets `maxAttempts` more attempts; attempt numbers keep counting.',
           'JOB_NOT_RETRYABLE',
         ),
+      },
+      '/v1/callbacks/secret': {
+        get: {
+          operationId: 'getCallbackSecret',
+          summary: 'The tenant’s secret for verifying callbacks',
+          description:
+            'Each `callbackUrl` request carries `Jobline-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of ' +
+            '`<t>.<raw body>` keyed with this secret, and `Jobline-Delivery`, the same on every attempt of one ' +
+            'delivery. Verify the HMAC in constant time and refuse old timestamps.',
+          tags: ['callbacks'],
+          responses: {
+            '200': { description: 'the secret and how it is used', ...json(ref('CallbackSecret')) },
+            ...problems(),
+          },
+        },
       },
       '/health': {
         get: {

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { parseOutboundAllowList } from '../http/address-policy';
 import { envInt, envList } from './load-config';
 
+/** The signing key a development set-up runs with; services warn when they start with it. */
+export const DEV_CALLBACK_SIGNING_KEY = 'jobline-development-callback-key';
+
 /** Connection settings shared by every service. Defaults point at the local stack (`npm run stack -- start`). */
 export const InfraEnv = z.object({
   /** Comma-separated Kafka bootstrap brokers. @defaultValue `127.0.0.1:9092` */
@@ -37,6 +40,11 @@ export const InfraEnv = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /** `json` for machines, `pretty` for a terminal. @defaultValue `json` */
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /**
+   * The deployment's secret from which each tenant's callback signing secret is derived (producer and consumer must
+   * agree). Change it in production; changing it rotates every tenant's secret. @defaultValue a development key
+   */
+  CALLBACK_SIGNING_KEY: z.string().min(16, 'use at least 16 characters').default(DEV_CALLBACK_SIGNING_KEY),
   /**
    * What outbound HTTP (job callbacks, `http` jobs) may reach beyond public addresses: comma-separated CIDRs, IP
    * addresses and exact hostnames, e.g. `10.20.0.0/16,hooks.internal.example`. A listed hostname is trusted whatever

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { JoblineError } from '../errors/jobline-error';
 import { EMPTY_OUTBOUND_ALLOW_LIST, parseOutboundAllowList } from '../http/address-policy';
-import { InfraEnv } from './infra-config';
+import { DEV_CALLBACK_SIGNING_KEY, InfraEnv } from './infra-config';
 import { envInt, envList, loadConfig, type Env } from './load-config';
 
 const DEFAULTS = {
@@ -17,6 +17,7 @@ const DEFAULTS = {
   KAFKA_SESSION_TIMEOUT_MS: 30_000,
   LOG_LEVEL: 'info',
   LOG_FORMAT: 'json',
+  CALLBACK_SIGNING_KEY: DEV_CALLBACK_SIGNING_KEY,
   OUTBOUND_ALLOWLIST: EMPTY_OUTBOUND_ALLOW_LIST,
 };
 
@@ -50,6 +51,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
+      CALLBACK_SIGNING_KEY: 'a-production-signing-key',
       OUTBOUND_ALLOWLIST: '10.20.0.0/16, hooks.internal.example',
     });
 
@@ -66,6 +68,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_SESSION_TIMEOUT_MS: 6000,
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'pretty',
+      CALLBACK_SIGNING_KEY: 'a-production-signing-key',
       OUTBOUND_ALLOWLIST: parseOutboundAllowList('10.20.0.0/16,hooks.internal.example'),
     });
   });

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { JobEvent } from '../events/job-events';
 import type { Job } from '../jobs/job';
+import type { JobView } from '../jobs/job-view';
 
 /** Where an event sits in the log. A job's events all live in one partition, so the offset orders them. */
 export interface LogPosition {
@@ -23,10 +24,34 @@ export interface CheckpointDocument {
   updatedAt: Date;
 }
 
+/**
+ * The outbox of `callbackUrl` deliveries: one document per terminal status a job reached, written by the persister
+ * before the projection shows that status, and worked off by the callback dispatcher.
+ */
+export interface CallbackDeliveryDocument {
+  /** The id of the event that made the job terminal; also sent as the `Jobline-Delivery` header. */
+  _id: string;
+  jobId: string;
+  tenantId: string;
+  url: string;
+  /** The job view POSTed: the job as the terminal event left it. */
+  view: JobView;
+  status: 'pending' | 'delivering' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: Date;
+  /** While `delivering`: when the attempt is presumed dead (its process crashed) and the delivery due again. */
+  leaseUntil: Date | null;
+  lastError: string | null;
+  lastStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
 export interface JoblineCollections {
   jobs: Collection<JobDocument>;
   jobEvents: Collection<JobEventDocument>;
   checkpoints: Collection<CheckpointDocument>;
+  callbackDeliveries: Collection<CallbackDeliveryDocument>;
 }
 
 export function joblineCollections(db: Db): JoblineCollections {
@@ -34,6 +59,7 @@ export function joblineCollections(db: Db): JoblineCollections {
     jobs: db.collection<JobDocument>('jobs'),
     jobEvents: db.collection<JobEventDocument>('job_events'),
     checkpoints: db.collection<CheckpointDocument>('checkpoints'),
+    callbackDeliveries: db.collection<CallbackDeliveryDocument>('callback_deliveries'),
   };
 }
 
@@ -43,6 +69,8 @@ export async function ensureIndexes(c: JoblineCollections): Promise<void> {
   await c.jobs.createIndex({ tenantId: 1, status: 1, createdAt: -1, _id: -1 });
   await c.jobs.createIndex({ tenantId: 1, type: 1, createdAt: -1, _id: -1 });
   await c.jobEvents.createIndex({ jobId: 1, 'position.offset': 1 });
+  await c.callbackDeliveries.createIndex({ status: 1, nextAttemptAt: 1 });
+  await c.callbackDeliveries.createIndex({ jobId: 1 });
 }
 
 export function checkpointId(topic: string, partition: number): string {

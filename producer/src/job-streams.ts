@@ -1,0 +1,224 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { createEventBuffer, createSession, type Session } from 'better-sse';
+import { z } from 'zod';
+import { JoblineError, isTerminal, type JobChange, type JobChangeHub, type JobView, type Logger } from '@jobline/libs';
+import { tenantOf } from './auth';
+import { queryIssues } from './list-jobs-query';
+
+export interface JobStreamsDeps {
+  hub: JobChangeHub;
+  reader: {
+    find(tenantId: string, jobId: string): Promise<JobView | null>;
+    changes(tenantId: string, jobId: string): Promise<JobChange[] | null>;
+  };
+  logger: Logger;
+  /** Interval of keep-alive comments, and of a job stream's check of MongoDB for changes it was not told about. */
+  heartbeatMs: number;
+  /** Streams one process serves at once; more are refused with 503. */
+  maxStreams: number;
+}
+
+/** The SSE event every change is sent as; its data is the job view. */
+export const JOB_EVENT = 'job';
+/** A reader that lets this much pile up unread is cut off; a job stream's client resumes with `Last-Event-ID`. */
+const MAX_UNSENT_BYTES = 1_048_576;
+const RECONNECT_MS = 2000;
+
+const JobId = z.uuid();
+const LastEventId = z.string().regex(/^\d{1,15}$/, 'expected the id of an event this stream sent (a log offset)');
+const TenantStreamQuery = z.object({ type: z.string().min(1).max(100).optional() }).strict();
+
+export interface JobStreams {
+  /** `GET /v1/jobs/:id/stream`: the job's view on every change, resumable, ended after a terminal status. */
+  job: RequestHandler;
+  /** `GET /v1/stream`: every change of the tenant's jobs (of one type with `?type=`), live. */
+  tenant: RequestHandler;
+  /** Ends every open stream (at shutdown, so the HTTP server can close). */
+  closeAll(): void;
+}
+
+/**
+ * Server-Sent Events of job changes. Live changes reach this process through Redis (see `JobChangeHub`); MongoDB's
+ * `job_events` is the record. A job stream therefore treats a live change as a cue to read the job's stored history
+ * and send every view it has not sent, by log offset: nothing is skipped or repeated even when a live message was
+ * lost, and the same read serves `Last-Event-ID` resumption. A periodic check covers changes nobody announced.
+ */
+export function jobStreams(deps: JobStreamsDeps): JobStreams {
+  const open = new Set<Response>();
+
+  async function openSession(req: Request, res: Response): Promise<Session> {
+    const session = await createSession(req, res, {
+      keepAlive: deps.heartbeatMs,
+      retry: RECONNECT_MS,
+      trustClientEventId: false,
+      headers: { 'X-Accel-Buffering': 'no' },
+    });
+    // A write racing the end of the response (a keep-alive as the client leaves) must not take the process down.
+    res.on('error', (err) => deps.logger.debug('event stream write failed', { err: err.message }));
+    open.add(res);
+    res.once('close', () => open.delete(res));
+    return session;
+  }
+
+  function refuseWhenFull() {
+    if (deps.hub.size >= deps.maxStreams) {
+      throw new JoblineError('TOO_MANY_STREAMS', 'this instance serves as many streams as it may; retry shortly');
+    }
+  }
+
+  /** Writes one view; false when the stream had to be cut off because its reader does not keep up. */
+  function send(session: Session, res: Response, view: JobView, id?: number): boolean {
+    if (res.writableLength > MAX_UNSENT_BYTES) {
+      deps.logger.warn('stream reader too slow; closing the stream', { jobId: view.id });
+      res.end();
+      return false;
+    }
+    if (res.writableEnded) return false;
+    // Built and written synchronously, so that an end of the stream right after it cannot overtake it.
+    const buffer = createEventBuffer();
+    if (id !== undefined) buffer.id(String(id));
+    void session.batch(buffer.event(JOB_EVENT).data(view).dispatch());
+    return true;
+  }
+
+  const job: RequestHandler = async (req, res) => {
+    const tenantId = tenantOf(req);
+    const id = JobId.safeParse(req.params.id);
+    if (!id.success) throw new JoblineError('JOB_NOT_FOUND', `no job ${String(req.params.id)}`);
+    const jobId = id.data;
+    const lastEventId = parseLastEventId(req);
+    refuseWhenFull();
+
+    // Listen before reading, so that no change falls between the read and the subscription.
+    let wake = () => {};
+    const stopWatching = await deps.hub.watch(tenantId, () => wake(), jobId);
+    let session: Session | null = null;
+    // Also a periodic look at MongoDB, for changes whose announcement was lost.
+    const timer = setInterval(() => wake(), deps.heartbeatMs);
+    const release = () => {
+      stopWatching();
+      clearInterval(timer);
+    };
+    const finish = () => {
+      release();
+      if (!res.writableEnded) res.end();
+    };
+
+    try {
+      const history = await deps.reader.changes(tenantId, jobId);
+      if (history === null) throw new JoblineError('JOB_NOT_FOUND', `no job ${jobId}`);
+      const last = history.at(-1);
+      if (lastEventId !== null && last && last.offset <= lastEventId && isTerminal(last.view.status)) {
+        // The client saw the end already; 204 tells an EventSource to stop reconnecting.
+        release();
+        res.status(204).end();
+        return;
+      }
+      session = await openSession(req, res);
+    } catch (err) {
+      release(); // nothing was sent: the error is answered as problem+json
+      throw err;
+    }
+    const stream = session;
+    res.once('close', finish);
+
+    let sent = lastEventId ?? -1;
+    const sendNew = (changes: readonly JobChange[]) => {
+      for (const change of changes) {
+        if (change.offset <= sent) continue;
+        if (!send(stream, res, change.view, change.offset)) return;
+        sent = change.offset;
+        if (isTerminal(change.view.status)) return finish();
+      }
+    };
+
+    let running: Promise<void> | null = null;
+    let again = false;
+    /** Sends what MongoDB holds beyond the last sent offset; calls arriving meanwhile fold into one more pass. */
+    const catchUp = (): void => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = deps.reader
+        .changes(tenantId, jobId)
+        .then((changes) => sendNew(changes ?? []))
+        .catch((err: unknown) => {
+          deps.logger.warn('job stream catch-up failed', { jobId, err: String(err) });
+        })
+        .finally(() => {
+          running = null;
+          if (again && !res.writableEnded) {
+            again = false;
+            catchUp();
+          }
+        });
+    };
+
+    if (lastEventId === null) {
+      // A new client wants the present, not the past: the latest view, or the accepted one not yet persisted.
+      const history = await deps.reader.changes(tenantId, jobId).catch(() => null);
+      const latest = history?.at(-1);
+      if (latest) sendNew([latest]);
+      else {
+        const view = await deps.reader.find(tenantId, jobId).catch(() => null);
+        if (view) send(stream, res, view);
+      }
+    }
+    if (res.writableEnded) return;
+    wake = catchUp;
+    catchUp();
+  };
+
+  const tenant: RequestHandler = async (req, res) => {
+    const tenantId = tenantOf(req);
+    const query = TenantStreamQuery.safeParse(req.query);
+    if (!query.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'invalid stream query', { details: queryIssues(query.error) });
+    }
+    const type = query.data.type;
+    refuseWhenFull();
+    let session: Session | null = null;
+    const pending: JobChange[] = [];
+    const stopWatching = await deps.hub.watch(tenantId, (change) => {
+      if (type !== undefined && change.view.type !== type) return;
+      if (session) send(session, res, change.view);
+      else pending.push(change);
+    });
+    res.once('close', stopWatching);
+    try {
+      session = await openSession(req, res);
+    } catch (err) {
+      stopWatching();
+      throw err;
+    }
+    for (const change of pending.splice(0)) send(session, res, change.view);
+  };
+
+  return {
+    job,
+    tenant,
+    closeAll() {
+      for (const res of open) res.end();
+    },
+  };
+}
+
+function parseLastEventId(req: Request): number | null {
+  const header = req.get('Last-Event-ID');
+  const value = header ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+  if (value === undefined || value === '') return null;
+  const parsed = LastEventId.safeParse(value);
+  if (!parsed.success) {
+    throw new JoblineError('VALIDATION_FAILED', 'invalid Last-Event-ID', {
+      details: [
+        {
+          field: header !== undefined ? 'Last-Event-ID' : 'lastEventId',
+          message: parsed.error.issues[0]!.message,
+          code: 'invalid_format',
+        },
+      ],
+    });
+  }
+  return Number(parsed.data);
+}

@@ -1,0 +1,133 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CALLBACK_DELIVERY_HEADER, verifyCallbackSignature, type JobView } from '@jobline/libs';
+import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { MongoClient } from 'mongodb';
+import { freePort, ServiceProcess } from './service-process';
+
+const AUTH = { authorization: 'Bearer hooks-token' };
+
+interface Hit {
+  path: string;
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+describe('job callbacks (callbackUrl) through the whole pipeline', () => {
+  const ns = testNamespace();
+  let services: ServiceProcess[] = [];
+  let base: string;
+  let receiver: Server;
+  let hooks: string;
+  const hits: Hit[] = [];
+  /** Statuses to answer per path, in order; then 200. */
+  const script: Record<string, number[]> = { '/flaky': [500, 503] };
+
+  const submit = async (body: unknown) =>
+    fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const hitsOf = (path: string) => hits.filter((h) => h.path === path);
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        hits.push({ path, body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
+        res.statusCode = script[path]?.shift() ?? 200;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env = {
+      ...ns.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      API_TOKENS: 'hooks-token:hooks',
+      CALLBACK_SIGNING_KEY: 'e2e-callback-signing-key',
+      // The receiver is on loopback, which callbacks may only reach when allowed.
+      OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+    };
+    services = await Promise.all([
+      ServiceProcess.start('producer', env),
+      ServiceProcess.start('consumer', env),
+      ServiceProcess.start('runner', env),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    const mongo = new MongoClient(testInfra().mongoUri);
+    await mongo.db(ns.database).dropDatabase();
+    await mongo.close();
+  });
+
+  it('POSTs the finished job view to callbackUrl, signed with the tenant secret', async () => {
+    const res = await submit({ type: 'noop', callbackUrl: `${hooks}/done`, metadata: { order: '42' } });
+    expect(res.status).toBe(202);
+    const job = (await readJson(res)) as JobView;
+
+    const [hit] = await waitFor(() => (hitsOf('/done').length > 0 ? hitsOf('/done') : undefined), {
+      timeoutMs: 30_000,
+      description: 'the callback',
+    });
+    const view = JSON.parse(hit!.body) as JobView;
+    expect(view).toMatchObject({ id: job.id, status: 'completed', metadata: { order: '42' } });
+
+    const secret = (await readJson(await fetch(`${base}/v1/callbacks/secret`, { headers: AUTH }))) as {
+      secret: string;
+      signatureHeader: string;
+    };
+    const signature = hit!.headers[secret.signatureHeader.toLowerCase()] as string;
+    const now = Math.floor(Date.now() / 1000);
+    expect(verifyCallbackSignature(secret.secret, signature, hit!.body, now)).toEqual({
+      ok: true,
+      timestamp: expect.any(Number),
+    });
+    expect(verifyCallbackSignature(secret.secret, signature, hit!.body.replace('42', '43'), now).ok).toBe(false);
+  });
+
+  it('retries a callback the receiver failed, with the same delivery id, until it is taken', async () => {
+    const res = await submit({
+      type: 'sleep',
+      payload: { ms: 1, failAttempts: 5 },
+      maxAttempts: 1,
+      callbackUrl: `${hooks}/flaky`,
+    });
+    expect(res.status).toBe(202);
+    const job = (await readJson(res)) as JobView;
+
+    const flaky = await waitFor(() => (hitsOf('/flaky').length >= 3 ? hitsOf('/flaky') : undefined), {
+      timeoutMs: 30_000,
+      description: 'three callback attempts',
+    });
+    const deliveryIds = new Set(flaky.map((h) => h.headers[CALLBACK_DELIVERY_HEADER.toLowerCase()]));
+    expect(deliveryIds.size).toBe(1);
+    expect(flaky.map((h) => (JSON.parse(h.body) as JobView).status)).toEqual(['failed', 'failed', 'failed']);
+    expect(JSON.parse(flaky[0]!.body)).toMatchObject({ id: job.id, error: { retryable: true } });
+  });
+
+  it.each([
+    ['a private address', 'http://10.0.0.1/hook'],
+    ['the metadata address', 'http://169.254.169.254/latest/meta-data'],
+    ['a non-http scheme', 'file:///etc/passwd'],
+    ['credentials in the URL', 'https://user:pass@hooks.example.com/x'],
+  ])('refuses %s as callbackUrl with a 400 naming the field', async (_case, callbackUrl) => {
+    const res = await submit({ type: 'noop', callbackUrl });
+    expect(res.status).toBe(400);
+    const problem = await readJson(res);
+    expect(problem).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [expect.objectContaining({ field: 'callbackUrl' })],
+    });
+  });
+});
