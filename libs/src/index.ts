@@ -32,3 +32,6 @@ export * from './metrics/ops-server';
 export * from './http/address-policy';
 export * from './http/outbound-url';
 export * from './http/guarded-http-client';
+export * from './blob/blob-store';
+export * from './blob/blob-key';
+export * from './blob/file-blob-store';

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'OUTBOUND_RESPONSE_TOO_LARGE',
   'OUTBOUND_TIMEOUT',
   'OUTBOUND_NETWORK',
+  'BLOB_NOT_FOUND',
+  'BLOB_KEY_INVALID',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
