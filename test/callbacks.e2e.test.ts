@@ -2,7 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CALLBACK_DELIVERY_HEADER, verifyCallbackSignature, type JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { MongoClient } from 'mongodb';
+import { SMTPServer } from 'smtp-server';
 import { freePort, ServiceProcess } from './service-process';
 
 const AUTH = { authorization: 'Bearer hooks-token' };
@@ -13,13 +15,15 @@ interface Hit {
   headers: IncomingHttpHeaders;
 }
 
-describe('job callbacks (callbackUrl) through the whole pipeline', () => {
+describe('job callbacks (callbackUrl) and mails (notify) through the whole pipeline', () => {
   const ns = testNamespace();
   let services: ServiceProcess[] = [];
   let base: string;
   let receiver: Server;
   let hooks: string;
   const hits: Hit[] = [];
+  let smtp: SMTPServer;
+  const mails: ParsedMail[] = [];
   /** Statuses to answer per path, in order; then 200. */
   const script: Record<string, number[]> = { '/flaky': [500, 503] };
 
@@ -45,6 +49,22 @@ describe('job callbacks (callbackUrl) through the whole pipeline', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        simpleParser(stream).then(
+          (mail) => {
+            mails.push(mail);
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = {
@@ -55,6 +75,8 @@ describe('job callbacks (callbackUrl) through the whole pipeline', () => {
       CALLBACK_SIGNING_KEY: 'e2e-callback-signing-key',
       // The receiver is on loopback, which callbacks may only reach when allowed.
       OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      PUBLIC_BASE_URL: base,
     };
     services = await Promise.all([
       ServiceProcess.start('producer', env),
@@ -66,6 +88,7 @@ describe('job callbacks (callbackUrl) through the whole pipeline', () => {
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     const mongo = new MongoClient(testInfra().mongoUri);
     await mongo.db(ns.database).dropDatabase();
     await mongo.close();
@@ -129,5 +152,29 @@ describe('job callbacks (callbackUrl) through the whole pipeline', () => {
       code: 'VALIDATION_FAILED',
       errors: [expect.objectContaining({ field: 'callbackUrl' })],
     });
+  });
+
+  it('mails notify.email when the job completes, with a link that shows the job', async () => {
+    const res = await submit({ type: 'sleep', payload: { ms: 10 }, notify: { email: 'ada@example.com' } });
+    expect(res.status).toBe(202);
+    const job = (await readJson(res)) as JobView;
+
+    const mail = await waitFor(() => mails.find((m) => m.text?.includes(job.id)), {
+      timeoutMs: 30_000,
+      description: 'the mail',
+    });
+    expect(mail.subject).toBe('Your sleep job is done');
+    expect(mail.to).toMatchObject({ text: 'ada@example.com' });
+    const link = /(http:\/\/\S+)/.exec(mail.text ?? '')![1]!;
+    expect(link).toBe(`${base}/v1/jobs/${job.id}`);
+    const followed = await fetch(link, { headers: AUTH });
+    expect(followed.status).toBe(200);
+    expect(await readJson(followed)).toMatchObject({ id: job.id, status: 'completed' });
+  });
+
+  it('refuses a notify address that is not an email address, naming the field', async () => {
+    const res = await submit({ type: 'noop', notify: { email: 'not-an-address' } });
+    expect(res.status).toBe(400);
+    expect(await readJson(res)).toMatchObject({ errors: [expect.objectContaining({ field: 'notify.email' })] });
   });
 });

@@ -16,7 +16,10 @@ import {
   type MongoConnection,
 } from '@jobline/libs';
 import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { createCallbackDispatcher, type CallbackDispatcher, type CallbackPoster } from './callback-dispatcher';
+import { createJobMailer, type JobMailer } from './job-mailer';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const KEY = 'test-signing-key';
@@ -79,6 +82,9 @@ describe('callback dispatcher against MongoDB and a real HTTP receiver', () => {
   let collections: JoblineCollections;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let dispatcher: CallbackDispatcher | undefined;
+  let smtp: SMTPServer;
+  let mailer: JobMailer;
+  const mails: ParsedMail[] = [];
 
   const outcome = (id: string, status: CallbackDeliveryDocument['status']) =>
     waitFor(
@@ -121,9 +127,38 @@ describe('callback dispatcher against MongoDB and a real HTTP receiver', () => {
       '/gone': [404],
       '/down': [503],
     });
+    // A real SMTP server: it takes mail for anyone but refuses one mailbox for good.
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onRcptTo(address, _session, callback) {
+        if (address.address === 'nobody@example.com') {
+          return callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
+        }
+        callback();
+      },
+      onData(stream, _session, callback) {
+        simpleParser(stream).then(
+          (mail) => {
+            mails.push(mail);
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    mailer = createJobMailer({
+      smtpUrl: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      from: 'jobline <jobline@example.com>',
+      publicBaseUrl: 'https://jobs.example.com/',
+      timeoutMs: 5000,
+    });
     dispatcher = createCallbackDispatcher({
       deliveries: collections.callbackDeliveries,
       post,
+      mail: (to, view) => mailer.send(to, view),
       secretFor: (tenantId) => tenantCallbackSecret(KEY, tenantId),
       logger,
       now: () => new Date(),
@@ -136,6 +171,8 @@ describe('callback dispatcher against MongoDB and a real HTTP receiver', () => {
 
   afterAll(async () => {
     await dispatcher?.stop();
+    mailer.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     await receiver.close();
     await mongo.db.dropDatabase();
     await mongo.client.close();
@@ -194,5 +231,19 @@ describe('callback dispatcher against MongoDB and a real HTTP receiver', () => {
     // A delivery whose lease still runs belongs to another dispatcher: never sent twice at once.
     expect(await collections.callbackDeliveries.findOne({ _id: leased._id })).toMatchObject({ status: 'delivering' });
     expect(receiver.received.some((r) => r.path === '/leased')).toBe(false);
+  });
+
+  it('mails notify addresses the outcome and the link over SMTP, and gives up on a refused mailbox', async () => {
+    const ok = await enqueue('', { url: 'mailto:ada@example.com' });
+    const refused = await enqueue('', { url: 'mailto:nobody@example.com' });
+    expect(await outcome(ok._id, 'delivered')).toMatchObject({ attempts: 1 });
+    expect(await outcome(refused._id, 'failed')).toMatchObject({ attempts: 1 });
+
+    const mail = mails.find((m) => m.text?.includes(ok.jobId));
+    expect(mail).toBeDefined();
+    expect(mail!.subject).toBe('Your noop job is done');
+    expect(mail!.to).toMatchObject({ text: 'ada@example.com' });
+    expect(mail!.text).toContain(`https://jobs.example.com/v1/jobs/${ok.jobId}`);
+    expect(mails.some((m) => m.text?.includes(refused.jobId))).toBe(false);
   });
 });

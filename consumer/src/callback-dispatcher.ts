@@ -6,6 +6,7 @@ import {
   signCallback,
   type BackoffPolicy,
   type CallbackDeliveryDocument,
+  type JobView,
   type Logger,
 } from '@jobline/libs';
 import type { Collection } from 'mongodb';
@@ -17,9 +18,14 @@ export type CallbackPoster = (request: {
   headers: Record<string, string>;
 }) => Promise<{ status: number }>;
 
+/** Mails a finished job's view to an address (`notify.email`); throws a JoblineError saying whether to retry. */
+export type JobMailSender = (to: string, view: JobView) => Promise<void>;
+
 export interface CallbackDispatcherOptions {
   deliveries: Collection<CallbackDeliveryDocument>;
   post: CallbackPoster;
+  /** Sends the deliveries addressed `mailto:`; none: they fail, as nothing can send them. */
+  mail?: JobMailSender;
   /** The tenant's signing secret. */
   secretFor: (tenantId: string) => string;
   logger: Logger;
@@ -87,29 +93,34 @@ export function createCallbackDispatcher(options: CallbackDispatcherOptions): Ca
     );
   }
 
-  async function deliver(delivery: CallbackDeliveryDocument) {
-    const body = JSON.stringify(delivery.view);
-    const timestamp = Math.floor(options.now().getTime() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'jobline-callbacks/1',
-      [CALLBACK_SIGNATURE_HEADER]: signCallback(options.secretFor(delivery.tenantId), timestamp, body),
-      [CALLBACK_DELIVERY_HEADER]: delivery._id,
-    };
-    let outcome: { status: number | null; error: string | null; retryable: boolean };
+  type Outcome = { status: number | null; error: string | null; retryable: boolean };
+
+  async function attempt(delivery: CallbackDeliveryDocument): Promise<Outcome> {
     try {
-      const { status } = await options.post({ url: delivery.url, body, headers });
-      outcome =
-        status >= 200 && status < 300
-          ? { status, error: null, retryable: false }
-          : { status, error: `answered ${status}`, retryable: retryableStatus(status) };
-    } catch (err) {
-      outcome = {
-        status: null,
-        error: (err as Error).message,
-        retryable: isJoblineError(err) ? err.retryable : true,
+      if (delivery.url.startsWith('mailto:')) {
+        if (!options.mail) return { status: null, error: 'no SMTP server is configured (SMTP_URL)', retryable: false };
+        await options.mail(delivery.url.slice('mailto:'.length), delivery.view);
+        return { status: null, error: null, retryable: false };
+      }
+      const body = JSON.stringify(delivery.view);
+      const timestamp = Math.floor(options.now().getTime() / 1000);
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'jobline-callbacks/1',
+        [CALLBACK_SIGNATURE_HEADER]: signCallback(options.secretFor(delivery.tenantId), timestamp, body),
+        [CALLBACK_DELIVERY_HEADER]: delivery._id,
       };
+      const { status } = await options.post({ url: delivery.url, body, headers });
+      return status >= 200 && status < 300
+        ? { status, error: null, retryable: false }
+        : { status, error: `answered ${status}`, retryable: retryableStatus(status) };
+    } catch (err) {
+      return { status: null, error: (err as Error).message, retryable: isJoblineError(err) ? err.retryable : true };
     }
+  }
+
+  async function deliver(delivery: CallbackDeliveryDocument) {
+    const outcome = await attempt(delivery);
     // Conditional on the claim still being this one: a delivery whose lease ran out may have been claimed again.
     const mine = { _id: delivery._id, status: 'delivering' as const, attempts: delivery.attempts };
     const now = options.now();

@@ -10,6 +10,15 @@ export const ConsumerEnv = InfraEnv.extend({
   CALLBACK_MAX_ATTEMPTS: envInt(8, 1, 50),
   /** Longest one callback request may take. @defaultValue 10000 */
   CALLBACK_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+  /** SMTP server for `notify.email` mails, e.g. `smtp://user:pass@mail.example.com:587`; empty: mails fail. @defaultValue empty */
+  SMTP_URL: z
+    .string()
+    .regex(/^(smtps?:\/\/.+)?$/, 'expected smtp://host:port or smtps://host:port')
+    .default(''),
+  /** The From header of job mails. @defaultValue `jobline <jobline@localhost>` */
+  MAIL_FROM: z.string().min(3).default('jobline <jobline@localhost>'),
+  /** Where clients reach the API, for the links in job mails. @defaultValue `http://localhost:3000` */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
   /** Callback requests in flight at once per consumer process. @defaultValue 8 */
   CALLBACK_CONCURRENCY: envInt(8, 1, 256),
 });

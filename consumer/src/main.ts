@@ -21,6 +21,7 @@ import { Partitioners } from 'kafkajs';
 import { loadConsumerConfig } from './config';
 import { createCallbackDispatcher } from './callback-dispatcher';
 import { createCallbackMetrics } from './callback-metrics';
+import { createJobMailer } from './job-mailer';
 import { createBatchPersister } from './persist-batch';
 import { createPersister } from './persister';
 import { createPersisterMetrics } from './persister-metrics';
@@ -49,10 +50,19 @@ async function run() {
   if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
     logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before callbacks leave this machine');
   }
+  const mailer = config.SMTP_URL
+    ? createJobMailer({
+        smtpUrl: config.SMTP_URL,
+        from: config.MAIL_FROM,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        timeoutMs: config.CALLBACK_TIMEOUT_MS,
+      })
+    : null;
   const callbackMetrics = createCallbackMetrics(registry);
   const callbacks = createCallbackDispatcher({
     deliveries: collections.callbackDeliveries,
     post: async ({ url, body, headers }) => http.request({ method: 'POST', url, body, headers }),
+    ...(mailer ? { mail: (to, view) => mailer.send(to, view) } : {}),
     secretFor: (tenantId) => tenantCallbackSecret(config.CALLBACK_SIGNING_KEY, tenantId),
     logger,
     now: () => new Date(),
@@ -126,6 +136,7 @@ async function run() {
     await persister.stop().catch((err: unknown) => logger.error('persister stop failed', { err: String(err) }));
     await callbacks.stop();
     await http.close();
+    mailer?.close();
     await Promise.allSettled([admin.disconnect(), quarantineProducer.disconnect(), redis.quit(), mongo.client.close()]);
     process.exit(0);
   };

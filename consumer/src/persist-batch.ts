@@ -43,7 +43,10 @@ export interface BatchPersisterDeps {
   quarantine: (messages: PoisonMessage[]) => Promise<void>;
   /** Announces each applied event's resulting view to live streams (best effort: streams catch up from MongoDB). */
   publishChanges?: (changes: JobChange[]) => Promise<void>;
-  /** Records a delivery in the callback outbox for each terminal status of a job with a `callbackUrl`. */
+  /**
+   * Records deliveries in the callback outbox for each terminal status of a job: to its `callbackUrl`, and to its
+   * `notify.email` as a `mailto:` URL.
+   */
   scheduleCallbacks?: boolean;
   /** Told how many callback deliveries a batch added, so that the dispatcher need not wait for its next poll. */
   callbacksScheduled?: (count: number) => void;
@@ -124,8 +127,11 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
       const view = toJobView(next);
       announced.push({ tenantId: next.tenantId, partition, offset, view });
       const before = existing ? jobFromDocument(existing) : null;
-      if (next.callbackUrl && isTerminal(next.status) && !(before && isTerminal(before.status))) {
-        callbacks.push(callbackDelivery(event, next.callbackUrl, view));
+      if (isTerminal(next.status) && !(before && isTerminal(before.status))) {
+        if (next.callbackUrl) callbacks.push(callbackDelivery(event.eventId, event, next.callbackUrl, view));
+        if (next.notify) {
+          callbacks.push(callbackDelivery(`${event.eventId}:email`, event, `mailto:${next.notify.email}`, view));
+        }
       }
     }
     if (deps.scheduleCallbacks && callbacks.length > 0) {
@@ -228,10 +234,10 @@ async function insertIgnoringDuplicates<T extends { _id: string }>(
   }
 }
 
-function callbackDelivery(event: JobEvent, url: string, view: JobView): CallbackDeliveryDocument {
+function callbackDelivery(id: string, event: JobEvent, url: string, view: JobView): CallbackDeliveryDocument {
   const at = new Date(event.occurredAt);
   return {
-    _id: event.eventId,
+    _id: id,
     jobId: event.jobId,
     tenantId: event.tenantId,
     url,

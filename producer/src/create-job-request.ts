@@ -73,6 +73,12 @@ export const CreateJobRequest = z
     runAt: z.iso.datetime({ offset: true }).optional(),
     /** Do not start before this many milliseconds from now. */
     delayMs: z.number().int().min(0).max(MAX_SCHEDULE_AHEAD_MS).optional(),
+    /** Who is mailed the job's outcome and result link when it reaches a terminal status. */
+    notify: z
+      .object({ email: z.email().max(254) })
+      .strict()
+      .optional()
+      .describe('`{email}`: mailed the outcome and the result link when the job completes, fails or is cancelled'),
     /** Where the job view is POSTed, signed, when the job reaches a terminal status. */
     callbackUrl: z
       .string()
@@ -264,7 +270,7 @@ export function jobRequestedEvent(
       backoff: request.backoff ?? DEFAULT_BACKOFF,
       timeoutMs: request.timeoutMs ?? null,
       callbackUrl: request.callbackUrl ?? null,
-      notify: null,
+      notify: request.notify ?? null,
       metadata: request.metadata,
       idempotencyKey,
     },

@@ -29,10 +29,14 @@ export interface CheckpointDocument {
  * before the projection shows that status, and worked off by the callback dispatcher.
  */
 export interface CallbackDeliveryDocument {
-  /** The id of the event that made the job terminal; also sent as the `Jobline-Delivery` header. */
+  /**
+   * The id of the event that made the job terminal (with `:email` for the mail of the same status); also sent as the
+   * `Jobline-Delivery` header.
+   */
   _id: string;
   jobId: string;
   tenantId: string;
+  /** An http(s) `callbackUrl`, or `mailto:<address>` for `notify.email`. */
   url: string;
   /** The job view POSTed: the job as the terminal event left it. */
   view: JobView;
