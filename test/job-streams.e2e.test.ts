@@ -75,7 +75,9 @@ describe('live job updates over Server-Sent Events', () => {
     expect(new Set(ids).size).toBe(ids.length);
 
     // Resuming after the first retry's scheduling sends exactly what followed it, in the same order.
-    const resumeAfter = events.find((e, i) => i > 0 && JSON.parse(e.data).status === 'scheduled' && e.id)!;
+    const firstRun = seen.findIndex((v) => v.status === 'processing');
+    const resumeAfter = events.find((e, i) => i > firstRun && seen[i]!.status === 'scheduled')!;
+    expect(resumeAfter.id).toBeDefined();
     const resumed = await openSse(`${base}/v1/jobs/${job.id}/stream`, { ...A, 'last-event-id': resumeAfter.id! });
     const rest = await resumed.waitForEnd();
     const expected = events.filter((e) => e.id !== undefined && Number(e.id) > Number(resumeAfter.id));
