@@ -3,6 +3,7 @@
 #   kafka  Apache Kafka 3.9.2 from its Maven Central jars, KRaft combined broker and controller (stack/kafka/pom.xml)
 #   mongo  mongo-java-server 1.47.0 with its file-backed H2 backend, from Maven Central (stack/mongo/)
 #   redis  redis-server from Debian, append-only file on
+# `install` also resolves EPUBCheck 5.3.0 (stack/epubcheck/pom.xml), which the book export tests run; no service.
 #
 # Usage: scripts/stack.sh install | start [service...] | stop [service...] | status | env | logs [service] | reset
 #
@@ -121,6 +122,7 @@ install() {
   mkdir -p "$STACK_DIR"/{run,logs}
   resolve_classpath kafka
   resolve_classpath mongo
+  resolve_classpath epubcheck
   compile_mongo_launcher
 }
 
@@ -334,6 +336,6 @@ case $command in
     rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/mongo/data" "$STACK_DIR/redis"
     say "data removed"
     ;;
-  help | -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
+  help | -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$command' (install, start, stop, status, env, logs, reset)" ;;
 esac
