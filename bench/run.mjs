@@ -6,9 +6,11 @@
 //   (c) end to end: N noop jobs submitted over HTTP until all are completed, jobs/s and enqueue→completed latency,
 //       beside BullMQ with a no-op worker;
 //   (d) scheduled-job lateness beside BullMQ delayed jobs (bench/timers.mjs, which also runs alone);
-//   (e) replay: raw kafkajs consume rate of a fresh topic beside replay events/s (bench/replay.mjs, also alone).
-// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs and
-// bench/replay.mjs.
+//   (e) replay: raw kafkajs consume rate of a fresh topic beside replay events/s (bench/replay.mjs, also alone);
+//   (f) data import and export: a generated NDJSON file of users imported and exported, rows/s and peak memory
+//       (bench/import-export.mjs, also alone).
+// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs,
+// bench/replay.mjs and bench/import-export.mjs (BENCH_IMPORT_ROWS, 1,000,000).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
+import { benchImportExport } from './import-export.mjs';
 import { benchReplay } from './replay.mjs';
 import {
   TOKEN,
@@ -214,6 +217,8 @@ async function main() {
   const bullmqE2e = await benchBullmqEndToEnd();
   const timers = await benchTimers();
   const replay = await benchReplay({ log });
+  log('(f) data import and export');
+  const dataImportExport = await benchImportExport({ log });
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
@@ -230,6 +235,7 @@ async function main() {
     },
     timers,
     replay,
+    dataImportExport,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -44,3 +44,4 @@ export * from './data/import-records';
 export * from './data/import-report';
 export * from './data/export-request';
 export * from './data/export-records';
+export * from './job-types/data-payloads';

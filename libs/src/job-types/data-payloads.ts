@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ExportRequest } from '../data/export-request';
+import { ImportTarget } from '../data/import-records';
+import { RecordFormat } from '../data/record-format';
+
+/**
+ * `data.import`: loads a file from the blob store into the tenant's `users`, `articles` or `comments` (or all three,
+ * `mixed`). The job id is the import id: a rerun after a crash resumes from the import's checkpoint.
+ */
+export const DataImportPayload = z
+  .object({
+    resource: ImportTarget,
+    /** The file, under the tenant's own prefix (`<tenantId>/…`), e.g. where `POST /v1/imports` stored an upload. */
+    blobKey: z.string().min(1).max(1024),
+    /** The file's format; when absent, taken from the blob's content type, its key's extension, or its first bytes. */
+    format: RecordFormat.optional(),
+  })
+  .strict();
+export type DataImportPayload = z.infer<typeof DataImportPayload>;
+
+/**
+ * `data.export`: writes the tenant's records of one resource, filtered and projected, to the blob store at
+ * `<tenantId>/exports/<jobId>/<resource>.<format>`; the job's result names the key.
+ */
+export const DataExportPayload = ExportRequest;
+export type DataExportPayload = z.infer<typeof DataExportPayload>;
