@@ -45,3 +45,4 @@ export * from './data/import-report';
 export * from './data/export-request';
 export * from './data/export-records';
 export * from './job-types/data-payloads';
+export * from './job-types/book-payloads';

@@ -65,6 +65,13 @@ export const Book = z
 export type Book = z.infer<typeof Book>;
 export type BookInput = z.input<typeof Book>;
 
+/** What an imported file may leave out, supplied by whoever imports it (the import request). */
+export interface BookDefaults {
+  title?: string;
+  author?: string;
+  language?: string;
+}
+
 /**
  * Parses a book, or throws `VALIDATION_FAILED` (not retryable) whose details name each offending field, e.g.
  * `chapters.2.title`. `what` names the source in the message: `the manuscript`, `the EPUB`.

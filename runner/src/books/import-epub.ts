@@ -3,7 +3,7 @@ import { JoblineError } from '@jobline/libs';
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import TurndownService from 'turndown';
 import yauzl from 'yauzl';
-import { type Book, type BookChapter, parseBook } from './book';
+import { type Book, type BookChapter, type BookDefaults, parseBook } from './book';
 import { EPUB_MEDIA_TYPE } from './epub-writer';
 
 /** Bounds on what an EPUB may make the importer read: entries listed, and bytes inflated per entry and in all. */
@@ -31,10 +31,10 @@ const XHTML_TYPES = new Set(['application/xhtml+xml', 'text/html']);
  * its body converted to Markdown with turndown; the heading that repeats the title is dropped, since a chapter's title
  * is shown apart. Spine documents without text and without a table-of-contents entry (a cover) are skipped.
  *
- * `source` is the file's bytes or its path. Rejects with `VALIDATION_FAILED` (not retryable) and a message saying
+ * `source` is the file's bytes or its path; `defaults` stand in for a title, creator or language the package lacks. Rejects with `VALIDATION_FAILED` (not retryable) and a message saying
  * what is wrong when the file is not a zip, not an EPUB, breaks a bound, or does not make a valid book.
  */
-export async function importEpub(source: Buffer | { path: string }): Promise<Book> {
+export async function importEpub(source: Buffer | { path: string }, defaults: BookDefaults = {}): Promise<Book> {
   const zip = await openZip(source);
   try {
     const files = await readEntries(zip);
@@ -49,7 +49,7 @@ export async function importEpub(source: Buffer | { path: string }): Promise<Boo
     const packagePath = rootfile?.getAttribute('full-path');
     if (!packagePath) throw invalid('not an EPUB: META-INF/container.xml names no package document');
     const pkg = await readXml(files, packagePath);
-    return await readBook(files, pkg, packagePath);
+    return await readBook(files, pkg, packagePath, defaults);
   } finally {
     zip.close();
   }
@@ -136,7 +136,12 @@ interface ManifestItem {
   properties: string[];
 }
 
-async function readBook(files: Map<string, ZipEntryFile>, pkg: Document, packagePath: string): Promise<Book> {
+async function readBook(
+  files: Map<string, ZipEntryFile>,
+  pkg: Document,
+  packagePath: string,
+  defaults: BookDefaults,
+): Promise<Book> {
   const base = posix.dirname(packagePath);
   const manifest = new Map<string, ManifestItem>();
   for (const item of elements(pkg, NS.opf, 'item')) {
@@ -166,9 +171,9 @@ async function readBook(files: Map<string, ZipEntryFile>, pkg: Document, package
   const metadata = (local: string) => elements(pkg, NS.dc, local).map((el) => collapse(el.textContent ?? ''));
   return parseBook(
     {
-      title: metadata('title')[0] ?? '',
-      author: metadata('creator').filter(Boolean).join(', '),
-      language: metadata('language')[0] ?? '',
+      title: metadata('title')[0] || defaults.title || '',
+      author: metadata('creator').filter(Boolean).join(', ') || defaults.author || '',
+      language: metadata('language')[0] || defaults.language || '',
       chapters,
     },
     'the EPUB',

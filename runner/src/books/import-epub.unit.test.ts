@@ -120,6 +120,18 @@ describe('importEpub', () => {
     expect(book.chapters[1]).toEqual({ title: 'Two', markdown: '-   a\n-   **b**' });
   });
 
+  it('fills in a title, creator or language the package lacks from the defaults, and only those', async () => {
+    const opf = EPUB2['content/book.opf']
+      .replace(/<dc:creator>[^<]*<\/dc:creator>/g, '')
+      .replace('<dc:language>en-us</dc:language>', '');
+    const book = await importEpub(await zipOf({ ...EPUB2, 'content/book.opf': opf }), {
+      title: 'Ignored',
+      author: 'Imported By',
+      language: 'de',
+    });
+    expect(book).toMatchObject({ title: 'Old Book', author: 'Imported By', language: 'de' });
+  });
+
   it('rejects what is not a zip', async () => {
     await expect(importEpub(Buffer.from('%PDF-1.7 not a zip'))).rejects.toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^not an EPUB: not a zip/) }),

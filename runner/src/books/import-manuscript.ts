@@ -1,21 +1,13 @@
 import { JoblineError } from '@jobline/libs';
 import { parse as parseYaml } from 'yaml';
-import { type Book, type BookChapter, BOOK_LIMITS, parseBook } from './book';
+import { type Book, type BookChapter, type BookDefaults, BOOK_LIMITS, parseBook } from './book';
 import { type MarkdownToken, inlineText, parseMarkdown } from './render-markdown';
-
-/** What a manuscript may leave out, supplied by whoever imports it (the import request). */
-export interface ManuscriptDefaults {
-  title?: string;
-  author?: string;
-  /** @defaultValue `en` */
-  language?: string;
-}
 
 /**
  * Turns a Markdown manuscript into a book.
  *
  * - **Front matter** (optional): a YAML block between `---` lines at the very start, with `title`, `author` and
- *   `language`. Its values win over `defaults`.
+ *   `language`. Its values win over `defaults`; the language is `en` when neither gives one.
  * - **Book title**: front matter `title`; else a level-1 heading that is the manuscript's first block and its only
  *   level-1 heading (`# The Book`, then `## Chapter` headings); else `defaults.title`.
  * - **Chapters** start at every heading of the highest level left once the title heading is set aside: `##` under a
@@ -27,7 +19,7 @@ export interface ManuscriptDefaults {
  *
  * Rejects with `VALIDATION_FAILED`, naming the field, when the result is not a valid book.
  */
-export function importManuscript(source: string, defaults: ManuscriptDefaults = {}): Book {
+export function importManuscript(source: string, defaults: BookDefaults = {}): Book {
   const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const { frontMatter, body } = splitFrontMatter(text);
   const lines = body.split('\n');
