@@ -82,6 +82,36 @@ describe('writePdf', () => {
   });
 });
 
+describe('writePdf with embedded fonts', () => {
+  it('shows text beyond Windows-1252 when given fonts that cover it', async () => {
+    // pdf.js ships the Liberation fonts (SIL Open Font License), which cover Latin, Greek and Cyrillic.
+    const font = (style: string) => require.resolve(`pdfjs-dist/standard_fonts/LiberationSans-${style}.ttf`);
+    const fonts = {
+      regular: font('Regular'),
+      bold: font('Bold'),
+      italic: font('Italic'),
+      boldItalic: font('BoldItalic'),
+      mono: font('Regular'),
+    };
+    const book = Book.parse({
+      title: 'Война и мир',
+      author: 'Лев Толстой',
+      language: 'ru',
+      chapters: [{ title: 'Часть первая', markdown: 'Ну, князь, Генуя и *Лукка*. Καλημέρα.' }],
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'jobline-pdf-'));
+    try {
+      writeFileSync(join(dir, 'ru.pdf'), await buffer(writePdf(book, { modified: MODIFIED, fonts })));
+      const { pages, outline } = await inspectPdf(join(dir, 'ru.pdf'));
+      expect(pages[0]).toBe('Война и мир Лев Толстой');
+      expect(pages[1]).toMatch(/^Часть первая Ну, князь, Генуя и Лукка ?\. Καλημέρα\. 2$/);
+      expect(outline).toEqual(['Часть первая']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('toWinAnsi', () => {
   it('keeps Windows-1252 text and marks what the standard fonts cannot show', () => {
     expect(toWinAnsi('Grüße — “ok” € … 日本\u0007')).toBe('Grüße — “ok” € … ???');
