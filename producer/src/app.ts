@@ -12,10 +12,12 @@ import { apiDocs } from './api-docs';
 import { authenticate, tenantOf, type TokenLookup } from './auth';
 import type { HealthReport, ReadinessReport } from './health-reports';
 import type { JobStreams } from './job-streams';
+import { jobAcceptor } from './accept-jobs';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
 import { rateLimit, type RateLimitOptions } from './rate-limit';
+import { timersRouter } from './timers-router';
 
 const CORS_EXPOSED = [
   'Location',
@@ -86,7 +88,9 @@ export function createApp(deps: AppDeps): Express {
     app.get('/v1/stream', deps.streams.tenant);
     app.get('/v1/jobs/:id/stream', deps.streams.job);
   }
-  app.use('/v1/jobs', markMount, jobsRouter(deps));
+  const acceptJobs = jobAcceptor(deps);
+  app.use('/v1/jobs', markMount, jobsRouter(deps, acceptJobs));
+  app.use('/v1/timers', markMount, timersRouter(deps, acceptJobs));
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));
   return app;

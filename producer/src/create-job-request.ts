@@ -11,6 +11,7 @@ import {
   newEvent,
   type FieldIssue,
   type JobEventOf,
+  type JobType,
 } from '@jobline/libs';
 
 /** Attempts a job gets unless it asks otherwise, and the most it may ask for. */
@@ -27,6 +28,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 262_144;
 export const MAX_PAYLOAD_DEPTH = 32;
 const HOUR_MS = 3_600_000;
 export const MAX_CALLBACK_URL_LENGTH = 2048;
+/** Metadata keys with this prefix are set by jobline itself (`jobline-timer`), never by clients. */
+export const RESERVED_METADATA_PREFIX = 'jobline-';
 
 export const CreateJobRequest = z
   .object({
@@ -41,6 +44,17 @@ export const CreateJobRequest = z
     metadata: z
       .record(z.string().max(100), z.string().max(1000))
       .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
+      .superRefine((m, ctx) => {
+        for (const key of Object.keys(m)) {
+          if (key.startsWith(RESERVED_METADATA_PREFIX)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `keys starting with ${RESERVED_METADATA_PREFIX} are reserved`,
+            });
+          }
+        }
+      })
       .default({}),
     /** Attempts before the job fails for good and is dead-lettered. */
     maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(DEFAULT_MAX_ATTEMPTS),
@@ -160,6 +174,12 @@ const invalidField = (at: FieldPath, field: string, code: string, message: strin
   issues: [{ field: fieldName([...at, field]), code, message }],
 });
 
+/**
+ * Payload fields, per job type, holding a URL that the runner will call. Checked at the edge as `callbackUrl` is, so
+ * that an address the SSRF guard would refuse is a 400 naming the field rather than a job that fails later.
+ */
+const OUTBOUND_URL_FIELDS: Partial<Record<JobType, readonly string[]>> = { http: ['url'] };
+
 /** Checks one job request, the body and the payload against the job type's schema, naming fields under `at`. */
 function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimits): Validated {
   const parsed = CreateJobRequest.safeParse(body ?? {});
@@ -188,6 +208,12 @@ function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimit
       message: `the payload is invalid for job type ${request.type}`,
       issues: toFieldIssues(payload.error, [...at, 'payload']),
     };
+  }
+  for (const field of OUTBOUND_URL_FIELDS[request.type] ?? []) {
+    const value: unknown = (payload.data as Record<string, unknown>)[field];
+    if (typeof value !== 'string') continue;
+    const url = checkOutboundUrl(value, limits.outboundAllowList);
+    if (!url.ok) return invalidField([...at, 'payload'], field, url.problem, url.message);
   }
   if (request.runAt !== undefined && Date.parse(request.runAt) - Date.now() > MAX_SCHEDULE_AHEAD_MS) {
     return invalidField(at, 'runAt', 'too_big', 'runAt may be at most a year ahead');
@@ -252,16 +278,20 @@ function startTime(request: CreateJobRequest, now: Date): string | null {
   return null;
 }
 
-/** The event that records a client's request. The job id is assigned here, at the edge. */
+/**
+ * The event that records a client's request. The job id is assigned here, at the edge, unless the caller assigned it
+ * already (a timer's request names its own id).
+ */
 export function jobRequestedEvent(
   request: CreateJobRequest,
   tenantId: string,
   now: Date,
   idempotencyKey: string | null = null,
+  jobId: string = randomUUID(),
 ): JobEventOf<'JobRequested'> {
   return newEvent(
     'JobRequested',
-    { jobId: randomUUID(), tenantId, source: 'producer', now },
+    { jobId, tenantId, source: 'producer', now },
     {
       type: request.type,
       payload: request.payload,

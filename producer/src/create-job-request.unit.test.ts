@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_BACKOFF, isJoblineError } from '@jobline/libs';
+import { DEFAULT_BACKOFF, isJoblineError, parseOutboundAllowList } from '@jobline/libs';
 import {
   DEFAULT_MAX_ATTEMPTS,
   MAX_PAYLOAD_DEPTH,
@@ -145,5 +145,52 @@ describe('bounds of a payload', () => {
     expect(
       fieldsRejectedBy(() => parseCreateJobBatch({ jobs: [{ type: 'noop' }, { type: 'noop', payload: deep }] }, 3)),
     ).toEqual(['jobs.1.payload']);
+  });
+});
+
+describe('an http job request', () => {
+  const http = (payload: unknown, limits?: Parameters<typeof parseCreateJob>[1]) =>
+    fieldsRejectedBy(() => parseCreateJob({ type: 'http', payload }, limits));
+
+  it('accepts a public URL', () => {
+    expect(http({ url: 'https://hooks.example.com/x', body: { a: 1 } })).toEqual([]);
+  });
+
+  it.each([
+    ['a private address', 'http://10.0.0.1/hook', 'private'],
+    ['the metadata address', 'http://169.254.169.254/latest/meta-data', 'metadata'],
+    ['loopback', 'http://127.0.0.1:8080/', 'loopback'],
+    ['a localhost name', 'http://localhost./x', 'loopback'],
+    ['credentials in the URL', 'https://user:pass@hooks.example.com/x', 'credentials'],
+  ])('refuses %s in payload.url at the edge', (_name, url, code) => {
+    let issues: { field: string; code: string }[] = [];
+    try {
+      parseCreateJob({ type: 'http', payload: { url } });
+    } catch (err) {
+      if (isJoblineError(err)) issues = err.details;
+    }
+    expect(issues).toEqual([expect.objectContaining({ field: 'payload.url', code })]);
+  });
+
+  it('accepts loopback in payload.url when the allow-list admits it', () => {
+    const limits = { maxPayloadBytes: 262_144, outboundAllowList: parseOutboundAllowList('127.0.0.1/32') };
+    expect(http({ url: 'http://127.0.0.1:8080/' }, limits)).toEqual([]);
+  });
+
+  it('names fields of a batch job by index', () => {
+    expect(
+      fieldsRejectedBy(() =>
+        parseCreateJobBatch({ jobs: [{ type: 'noop' }, { type: 'http', payload: { url: 'http://10.1.1.1/' } }] }, 3),
+      ),
+    ).toEqual(['jobs.1.payload.url']);
+  });
+});
+
+describe('metadata', () => {
+  it('may not use the keys jobline reserves for itself', () => {
+    expect(issuesOf({ type: 'noop', metadata: { 'jobline-timer': 'x', team: 'red' } })).toEqual([
+      'metadata.jobline-timer',
+    ]);
+    expect(issuesOf({ type: 'noop', metadata: { jobline: 'x', 'x-jobline-timer': 'y' } })).toEqual([]);
   });
 });

@@ -1,56 +1,31 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import {
-  JoblineError,
-  decide,
-  evolve,
-  foldEvents,
-  toJobView,
-  type EventPublisher,
-  type JobCache,
-  type JobCommand,
-  type JobView,
-  type Logger,
-  type OutboundAllowList,
-} from '@jobline/libs';
+import { JoblineError, decide, foldEvents, toJobView, type JobCommand, type OutboundAllowList } from '@jobline/libs';
+import { jobAcceptor, type AcceptJobs, type JobAcceptorDeps } from './accept-jobs';
 import { tenantOf } from './auth';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
-  jobRequestedEvent,
   parseCreateJob,
   parseCreateJobBatch,
-  parseIdempotencyKey,
-  type CreateJobRequest,
+  type JobRequestLimits,
 } from './create-job-request';
-import { hashRequest, type IdempotencyStore } from './idempotency';
-import type { JobReader } from './job-reader';
-import type { ProducerMetrics } from './request-telemetry';
 import { encodeCursor, parseListJobsQuery } from './list-jobs-query';
 
-export interface JobsRouterDeps {
-  publisher: EventPublisher;
-  cache: JobCache;
-  reader: JobReader;
-  logger: Logger;
-  now: () => Date;
+export interface JobsRouterDeps extends JobAcceptorDeps {
   /** Tells the runners, now, that a running job's cancellation was requested (best effort; the log is the record). */
   announceCancellation: (jobId: string) => Promise<void>;
-  idempotency: IdempotencyStore;
-  /** How long a duplicate request waits for the first one with its key to be accepted. */
-  replayWaitMs: number;
   /** Most jobs one batch request may create. */
   batchMaxJobs: number;
   /** Largest job payload, serialized as JSON, in bytes. @defaultValue 262144 */
   maxPayloadBytes?: number;
   /** What a `callbackUrl` may point at beyond public addresses (OUTBOUND_ALLOWLIST). @defaultValue nothing */
   outboundAllowList?: OutboundAllowList;
-  metrics?: ProducerMetrics;
 }
 
 const JobId = z.uuid();
 
-function jsonBody(req: Request): unknown {
+/** The request body, refused with a 415 naming `Content-Type` unless it came as JSON. */
+export function jsonBody(req: Request): unknown {
   if (!req.is('application/json')) {
     throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json', {
       details: [{ field: 'Content-Type', code: 'invalid_value', message: 'application/json' }],
@@ -59,76 +34,17 @@ function jsonBody(req: Request): unknown {
   return req.body;
 }
 
-export function jobsRouter(deps: JobsRouterDeps): Router {
-  const router = Router();
-  const limits = {
+/** The bounds the producer's configuration sets on job requests. */
+export function jobRequestLimits(deps: JobsRouterDeps): JobRequestLimits {
+  return {
     maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
     outboundAllowList: deps.outboundAllowList,
   };
+}
 
-  /**
-   * Accepts jobs: claims the request's Idempotency-Key for all of them, publishes their JobRequested events in one
-   * call and caches their views. Returns the views in request order; a repeated request gets those of the jobs its
-   * first use created.
-   */
-  async function acceptJobs(req: Request, res: Response, requests: readonly CreateJobRequest[]): Promise<JobView[]> {
-    const tenantId = tenantOf(req);
-    const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
-    const now = deps.now();
-    const events = requests.map((request) => jobRequestedEvent(request, tenantId, now, idempotencyKey));
-
-    let release = async () => {};
-    if (idempotencyKey !== null) {
-      const jobIds = events.map((e) => e.jobId);
-      const claim = await deps.idempotency.claim(tenantId, idempotencyKey, hashRequest(req.body), jobIds);
-      if (claim.kind === 'replay') {
-        res.set('Idempotent-Replayed', 'true');
-        return replayedViews(tenantId, claim.jobIds);
-      }
-      release = claim.release;
-    }
-
-    // 202 promises the jobs are in the log: answer only after Kafka acknowledged them (acks=-1). If Kafka fails,
-    // nothing is cached either, so the client's retry starts from a clean slate.
-    try {
-      await deps.publisher.publish(events);
-    } catch (err) {
-      await release().catch(() => undefined);
-      throw err;
-    }
-
-    for (const request of requests) deps.metrics?.jobsCreated.inc({ type: request.type });
-    const views = events.map((event) => toJobView(evolve(null, event)!));
-    await Promise.all(
-      views.map((view) =>
-        deps.cache.putIfAbsent({ tenantId, view }).catch((err: unknown) =>
-          deps.logger.warn('job cache write failed; reads will use MongoDB', {
-            jobId: view.id,
-            err: (err as Error).message,
-          }),
-        ),
-      ),
-    );
-    deps.logger.debug('jobs accepted', { tenantId, jobIds: views.map((v) => v.id) });
-    return views;
-  }
-
-  /** The jobs a repeated request created; the first request may still be publishing them. */
-  async function replayedViews(tenantId: string, jobIds: readonly string[]): Promise<JobView[]> {
-    const deadline = Date.now() + deps.replayWaitMs;
-    const views: (JobView | null)[] = jobIds.map(() => null);
-    for (;;) {
-      await Promise.all(jobIds.map(async (id, i) => (views[i] ??= await deps.reader.find(tenantId, id))));
-      if (views.every((view) => view !== null)) return views;
-      if (Date.now() >= deadline) {
-        throw new JoblineError(
-          'IDEMPOTENT_REQUEST_IN_PROGRESS',
-          'a request with this Idempotency-Key is still being accepted; retry shortly',
-        );
-      }
-      await sleep(20);
-    }
-  }
+export function jobsRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs = jobAcceptor(deps)): Router {
+  const router = Router();
+  const limits = jobRequestLimits(deps);
 
   router.post('/', async (req, res) => {
     const [view] = await acceptJobs(req, res, [parseCreateJob(jsonBody(req), limits)]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobEvent, JobView, type ErrorCode } from '@jobline/libs';
 import { CreateJobRequest, createJobBatchRequest } from './create-job-request';
+import { CreateTimerRequest, TimerView } from './create-timer-request';
 import { HealthReport, ReadinessReport } from './health-reports';
 import { ListJobsParams } from './list-jobs-query';
 import { ProblemDetails, problemStatus } from './problem-details';
@@ -130,12 +131,14 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       {
         CreateJobRequest,
         CreateJobBatchRequest: createJobBatchRequest(options.batchMaxJobs, CreateJobRequest),
+        CreateTimerRequest,
       },
       'input',
     ),
     ...componentSchemas(
       {
         JobView,
+        TimerView,
         JobBatch: z.object({ jobs: z.array(JobView) }),
         JobPage: z.object({
           items: z.array(JobView),
@@ -227,6 +230,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     security: [{ bearer: [] }],
     tags: [
       { name: 'jobs', description: 'jobs of the token’s tenant' },
+      {
+        name: 'timers',
+        description:
+          'a URL called once when due: an `http` job that POSTs `{id, payload}`; cancel it with POST /v1/jobs/{id}/cancel',
+      },
       { name: 'callbacks', description: 'verifying the requests jobline sends to `callbackUrl`' },
       { name: 'operations', description: 'health, readiness and this document; no token needed' },
     ],
@@ -367,7 +375,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         post: jobCommand(
           'cancelJob',
           'Cancel a job',
-          '`pending` or `scheduled`: cancelled, never runs; `processing`: aborted through its signal.',
+          '`pending` or `scheduled`: cancelled, never runs; `processing`: aborted through its signal. A timer is ' +
+            'cancelled here too, by its id.',
           'JOB_NOT_CANCELLABLE',
         ),
       },
@@ -379,6 +388,44 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           'JOB_NOT_RETRYABLE',
         ),
       },
+      '/v1/timers': {
+        post: {
+          operationId: 'createTimer',
+          summary: 'Create a timer',
+          description:
+            'A timer is an `http` job, scheduled at `runAt` (or now plus hours, minutes and seconds), that POSTs ' +
+            '`{"id": <timer id>, "payload": <payload>}` as JSON to `url`, signed like callbacks (`Jobline-Signature`), ' +
+            'with `Idempotency-Key` and `Jobline-Job-Id` set to the timer id. Its id is the job’s: follow it at ' +
+            '/v1/jobs/{id} and cancel it with POST /v1/jobs/{id}/cancel. Answers once the job is in Kafka (acks=-1).',
+          tags: ['timers'],
+          parameters: [IdempotencyKeyParameter],
+          requestBody: { required: true, ...json(ref('CreateTimerRequest')) },
+          responses: {
+            '201': {
+              description: 'the timer’s job is in Kafka',
+              headers: {
+                Location: { description: 'the timer’s URL', schema: { type: 'string' } },
+                ...acceptedHeaders,
+              },
+              ...json(ref('TimerView')),
+            },
+            ...problems(...creation),
+          },
+        },
+      },
+      '/v1/timers/{id}': {
+        get: {
+          operationId: 'getTimer',
+          summary: 'A timer and the time left',
+          description: 'A job that is not a timer, and another tenant’s timer, answer 404.',
+          tags: ['timers'],
+          parameters: [{ ...JobIdParameter, description: 'the timer id (a UUID); other ids answer 404' }],
+          responses: {
+            '200': { description: 'the timer', ...json(ref('TimerView')) },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
+          },
+        },
+      },
       '/v1/callbacks/secret': {
         get: {
           operationId: 'getCallbackSecret',
@@ -386,7 +433,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           description:
             'Each `callbackUrl` request carries `Jobline-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of ' +
             '`<t>.<raw body>` keyed with this secret, and `Jobline-Delivery`, the same on every attempt of one ' +
-            'delivery. Verify the HMAC in constant time and refuse old timestamps.',
+            'delivery. Verify the HMAC in constant time and refuse old timestamps. Requests of `http` jobs and ' +
+            'timers carry the same `Jobline-Signature`, with `Idempotency-Key` and `Jobline-Job-Id` (the job id).',
           tags: ['callbacks'],
           responses: {
             '200': { description: 'the secret and how it is used', ...json(ref('CallbackSecret')) },

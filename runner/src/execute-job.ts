@@ -92,7 +92,7 @@ export async function executeAttempt(initial: Job, attempt: number, deps: Execut
       logger.info('job cancelled while running', { ms });
       return { job, retryAt: null };
     case 'failed': {
-      await record({ type: 'FailAttempt', attempt, error: outcome.error });
+      await record({ type: 'FailAttempt', attempt, error: outcome.error, retryAfterMs: outcome.retryAfterMs });
       const failed = recorded.find((e) => e.type === 'JobAttemptFailed');
       const retryAt = failed?.type === 'JobAttemptFailed' ? failed.data.nextRunAt : null;
       if (recorded.some((e) => e.type === 'JobDeadLettered')) {
@@ -111,7 +111,8 @@ export async function executeAttempt(initial: Job, attempt: number, deps: Execut
 
 type Outcome =
   | { kind: 'completed'; result?: unknown; resultUrl?: string | null }
-  | { kind: 'failed'; error: JobErrorInfo }
+  /** `retryAfterMs`: the least wait before the next attempt that the handler's error asked for. */
+  | { kind: 'failed'; error: JobErrorInfo; retryAfterMs?: number }
   | { kind: 'cancelled' };
 
 async function runHandler(
@@ -143,7 +144,11 @@ async function runHandler(
         error: { code: 'JOB_TIMED_OUT', message: `timed out after ${job.timeoutMs} ms`, retryable: true },
       };
     }
-    return { kind: 'failed', error: toErrorInfo(err) };
+    return {
+      kind: 'failed',
+      error: toErrorInfo(err),
+      retryAfterMs: isJoblineError(err) ? err.retryAfterMs : undefined,
+    };
   }
 }
 

@@ -3,8 +3,10 @@ import {
   connectRedis,
   createKafka,
   createKafkaEventPublisher,
+  createGuardedHttpClient,
   createLogger,
   createMetricsRegistry,
+  DEV_CALLBACK_SIGNING_KEY,
   ensureConfiguredTopics,
   infraReadiness,
   joblineCollections,
@@ -14,7 +16,7 @@ import {
 } from '@jobline/libs';
 import { createProjectionLookup, createTopicSender } from './adapters';
 import { loadRunnerConfig } from './config';
-import { HANDLERS } from './handlers';
+import { createHandlers } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
 import { createRunnerMetrics } from './runner-metrics';
 
@@ -33,6 +35,11 @@ async function run() {
   const subscriber = connectRedis(config.REDIS_URL);
   await subscriber.connect();
 
+  const http = createGuardedHttpClient({ allowList: config.OUTBOUND_ALLOWLIST, userAgent: 'jobline-http/1' });
+  if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
+    logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before http jobs call other machines');
+  }
+
   const registry = createMetricsRegistry('runner');
   const metrics = createRunnerMetrics(registry, {
     running: () => runner.inFlight,
@@ -48,7 +55,7 @@ async function run() {
     typeConcurrency: config.RUNNER_TYPE_CONCURRENCY,
     execute: {
       publisher,
-      handlers: HANDLERS,
+      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY }),
       runnerId: config.RUNNER_ID,
       logger,
       now: () => new Date(),
@@ -83,6 +90,7 @@ async function run() {
       admin.disconnect(),
       mongo.client.close(),
       subscriber.quit(),
+      http.close(),
     ]);
     process.exit(0);
   };

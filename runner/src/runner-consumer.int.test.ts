@@ -10,18 +10,20 @@ import {
   newEvent,
   topicNames,
   DEFAULT_BACKOFF,
+  createGuardedHttpClient,
   type KafkaEventPublisher,
 } from '@jobline/libs';
 import { tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
-import { HANDLERS } from './handlers';
+import { createHandlers } from './handlers';
 import { createProjectionLookup, createTopicSender } from './adapters';
 import { createRunnerConsumer, type RunnerConsumer } from './runner-consumer';
 import type { JobHandler } from './handlers/job-handler';
 
 const logger = createLogger({ service: 'test', level: 'error' });
+const HANDLERS = createHandlers({ http: createGuardedHttpClient(), callbackSigningKey: 'runner-test-signing-key' });
 
 function requested(type: string, payload: unknown) {
   return newEvent(

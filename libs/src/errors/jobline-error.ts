@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'OUTBOUND_RESPONSE_TOO_LARGE',
   'OUTBOUND_TIMEOUT',
   'OUTBOUND_NETWORK',
+  'OUTBOUND_UNEXPECTED_STATUS',
   'BLOB_NOT_FOUND',
   'BLOB_KEY_INVALID',
   'INTERNAL',
@@ -50,12 +51,18 @@ export interface JoblineErrorOptions {
   retryable?: boolean;
   cause?: unknown;
   details?: FieldIssue[];
+  /**
+   * For a retryable job error: the next attempt must not start sooner than this many milliseconds after the failure
+   * (a `Retry-After` the far side asked for). The retry then waits the longer of this and the job's backoff.
+   */
+  retryAfterMs?: number;
 }
 
 export class JoblineError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: FieldIssue[];
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: JoblineErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -63,6 +70,7 @@ export class JoblineError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.details = options.details ?? [];
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HttpPayload } from './http-payload';
 
 /** Payload schemas per job type: validated at the edge (producer) and parsed again by the runner's handlers. */
 export const SleepPayload = z
@@ -19,6 +20,7 @@ export type NoopPayload = z.infer<typeof NoopPayload>;
 export const JOB_PAYLOAD_SCHEMAS = {
   sleep: SleepPayload,
   noop: NoopPayload,
+  http: HttpPayload,
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOAD_SCHEMAS;

@@ -1,13 +1,14 @@
 import type { JobErrorInfo, JobEvent } from '../events/job-events';
 import { newEvent, type EventContext } from '../events/new-event';
 import { JoblineError } from '../errors/jobline-error';
-import { backoffDelayMs } from './backoff';
+import { backoffDelayMs, MAX_BACKOFF_MS } from './backoff';
 import { isTerminal, type Job } from './job';
 
 export type JobCommand =
   | { type: 'StartAttempt'; attempt: number; runnerId: string }
   | { type: 'CompleteAttempt'; attempt: number; result: unknown; resultUrl: string | null }
-  | { type: 'FailAttempt'; attempt: number; error: JobErrorInfo }
+  /** `retryAfterMs`: the least time before the next attempt, asked for by the far side (e.g. `Retry-After`). */
+  | { type: 'FailAttempt'; attempt: number; error: JobErrorInfo; retryAfterMs?: number }
   | { type: 'CancelJob'; reason: string | null }
   /** The runner stopped a running attempt because its cancellation was requested. */
   | { type: 'CancelAttempt'; attempt: number; reason: string | null }
@@ -47,10 +48,10 @@ export function decide(command: JobCommand, job: Job | null, ctx: DecideContext)
       if (isTerminal(job.status)) {
         throw new JoblineError('JOB_ALREADY_FINISHED', `job is already ${job.status}`);
       }
-      const retry = command.error.retryable && command.attempt < job.attemptLimit;
-      const nextRunAt = retry
-        ? new Date(ctx.now.getTime() + backoffDelayMs(command.attempt, job.backoff, ctx.random)).toISOString()
-        : null;
+      // A requested wait longer than any backoff may last cannot be honoured: the job fails rather than run early.
+      const delayMs = Math.max(backoffDelayMs(command.attempt, job.backoff, ctx.random), command.retryAfterMs ?? 0);
+      const retry = command.error.retryable && command.attempt < job.attemptLimit && delayMs <= MAX_BACKOFF_MS;
+      const nextRunAt = retry ? new Date(ctx.now.getTime() + delayMs).toISOString() : null;
       const failed = newEvent('JobAttemptFailed', eventCtx, {
         attempt: command.attempt,
         error: command.error,

@@ -1,6 +1,7 @@
 import { JoblineError, type ErrorCode } from '../errors/jobline-error';
 import type { BackoffPolicy, JobEvent, JobEventOf, JobEventType } from '../events/job-events';
 import { newEvent } from '../events/new-event';
+import { MAX_BACKOFF_MS } from './backoff';
 import { decide, type DecideContext, type JobCommand } from './decide-job';
 import { evolve, foldEvents } from './evolve-job';
 import type { Job } from './job';
@@ -160,6 +161,47 @@ describe('decide', () => {
             type: 'JobAttemptFailed',
             data: { attempt: 2, error: retryable, nextRunAt: new Date(NOW.getTime() + 1000).toISOString() },
           },
+        ]);
+    });
+
+    it('waits the requested retryAfterMs when it is longer than the backoff', () => {
+      // given: fixed 1000 ms backoff, random 0.5 → 750 ms; the far side asked for 2 s
+      given(...processingJob)
+        .when({ type: 'FailAttempt', attempt: 1, error: retryable, retryAfterMs: 2000 })
+        .then([
+          {
+            type: 'JobAttemptFailed',
+            data: { attempt: 1, error: retryable, nextRunAt: new Date(NOW.getTime() + 2000).toISOString() },
+          },
+        ]);
+    });
+
+    it('keeps the backoff when it is longer than the requested retryAfterMs', () => {
+      given(...processingJob)
+        .when({ type: 'FailAttempt', attempt: 1, error: retryable, retryAfterMs: 100 })
+        .then([
+          {
+            type: 'JobAttemptFailed',
+            data: { attempt: 1, error: retryable, nextRunAt: new Date(NOW.getTime() + 750).toISOString() },
+          },
+        ]);
+    });
+
+    it('fails for good when the requested wait exceeds the longest backoff, rather than retry early', () => {
+      given(...processingJob)
+        .when({ type: 'FailAttempt', attempt: 1, error: retryable, retryAfterMs: MAX_BACKOFF_MS + 1 })
+        .then([
+          { type: 'JobAttemptFailed', data: { attempt: 1, error: retryable, nextRunAt: null } },
+          { type: 'JobDeadLettered', data: { attempt: 1, error: retryable } },
+        ]);
+    });
+
+    it('ignores retryAfterMs on a non-retryable failure', () => {
+      given(...processingJob)
+        .when({ type: 'FailAttempt', attempt: 1, error: permanent, retryAfterMs: 2000 })
+        .then([
+          { type: 'JobAttemptFailed', data: { attempt: 1, error: permanent, nextRunAt: null } },
+          { type: 'JobDeadLettered', data: { attempt: 1, error: permanent } },
         ]);
     });
 

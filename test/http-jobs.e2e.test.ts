@@ -1,0 +1,216 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyCallbackSignature, type JobView } from '@jobline/libs';
+import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { MongoClient } from 'mongodb';
+import { freePort, ServiceProcess } from './service-process';
+
+const AUTH = { authorization: 'Bearer http-token' };
+/** How late a timer may fire on a loaded test machine; the runner aims for milliseconds. */
+const TIMER_LATENESS_MS = 5_000;
+
+interface Hit {
+  path: string;
+  /** When the request reached the receiver (epoch ms). */
+  at: number;
+  body: string;
+  headers: IncomingHttpHeaders;
+}
+
+interface TimerView {
+  id: string;
+  status: string;
+  runAt: string;
+  timeLeft: number;
+}
+
+describe('http jobs and timers through the whole pipeline, against a local receiver', () => {
+  const ns = testNamespace();
+  let services: ServiceProcess[] = [];
+  let base: string;
+  let receiver: Server;
+  let hooks: string;
+  const hits: Hit[] = [];
+  /** Answers to give per path, in order; then 200 with `{"ok":true}`. */
+  const script: Record<string, { status: number; headers?: Record<string, string> }[]> = {
+    '/flaky': [{ status: 500 }, { status: 502 }],
+    '/busy': [{ status: 429, headers: { 'retry-after': '2' } }],
+    '/gone': [{ status: 404 }, { status: 404 }, { status: 404 }],
+  };
+
+  const post = async (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const getJson = async (path: string) => readJson(await fetch(`${base}${path}`, { headers: AUTH }));
+  const hitsOf = (path: string) => hits.filter((h) => h.path === path);
+  const finished = (id: string) =>
+    waitFor(
+      async () => {
+        const view = (await getJson(`/v1/jobs/${id}`)) as JobView;
+        return ['completed', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
+      },
+      { timeoutMs: 30_000, description: `job ${id} to finish` },
+    );
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        hits.push({ path, at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
+        const answer = script[path]?.shift() ?? { status: 200, headers: { 'content-type': 'application/json' } };
+        res.writeHead(answer.status, answer.headers).end(answer.status === 200 ? '{"ok":true}' : '');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env = {
+      ...ns.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      API_TOKENS: 'http-token:webhooks',
+      CALLBACK_SIGNING_KEY: 'e2e-http-jobs-signing-key',
+      // The receiver is on loopback, which outbound requests may only reach when allowed.
+      OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+    };
+    services = await Promise.all([
+      ServiceProcess.start('producer', env),
+      ServiceProcess.start('consumer', env),
+      ServiceProcess.start('runner', env),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    const mongo = new MongoClient(testInfra().mongoUri);
+    await mongo.db(ns.database).dropDatabase();
+    await mongo.close();
+  });
+
+  it('fires a timer on time, signed, with its id and payload, while its time left counts down to 0', async () => {
+    const res = await post('/v1/timers', { url: `${hooks}/timer`, seconds: 4, payload: { order: 7 } });
+    expect(res.status).toBe(201);
+    const timer = (await readJson(res)) as TimerView;
+    const due = Date.parse(timer.runAt);
+    expect(timer.timeLeft).toBeGreaterThanOrEqual(3);
+
+    const seen: number[] = [];
+    const [hit] = await waitFor(
+      async () => {
+        seen.push(((await getJson(`/v1/timers/${timer.id}`)) as TimerView).timeLeft);
+        return hitsOf('/timer').length > 0 ? hitsOf('/timer') : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, description: 'the timer to fire' },
+    );
+
+    expect(hit!.at).toBeGreaterThanOrEqual(due);
+    expect(hit!.at).toBeLessThanOrEqual(due + TIMER_LATENESS_MS);
+    expect(JSON.parse(hit!.body)).toEqual({ id: timer.id, payload: { order: 7 } });
+    expect(hit!.headers).toMatchObject({
+      'content-type': 'application/json',
+      'idempotency-key': timer.id,
+      'jobline-job-id': timer.id,
+    });
+    const { secret } = (await getJson('/v1/callbacks/secret')) as { secret: string };
+    const signature = hit!.headers['jobline-signature'] as string;
+    expect(verifyCallbackSignature(secret, signature, hit!.body, Math.floor(Date.now() / 1000)).ok).toBe(true);
+    expect(verifyCallbackSignature(secret, signature, hit!.body.replace('7', '8'), Date.now() / 1000).ok).toBe(false);
+
+    // While it waited, the time left never grew and was above 0; once fired and completed it is 0.
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+    const done = await waitFor(
+      async () => {
+        const view = (await getJson(`/v1/timers/${timer.id}`)) as TimerView;
+        return view.status === 'completed' ? view : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the timer to complete' },
+    );
+    expect(done).toEqual({ id: timer.id, status: 'completed', runAt: timer.runAt, timeLeft: 0 });
+    expect(hitsOf('/timer')).toHaveLength(1);
+  });
+
+  it('retries an http job on 5xx with the same idempotency key, then completes with the response', async () => {
+    const res = await post('/v1/jobs', {
+      type: 'http',
+      payload: { url: `${hooks}/flaky`, body: { n: 1 } },
+      maxAttempts: 5,
+      backoff: { type: 'fixed', delayMs: 100 },
+    });
+    expect(res.status).toBe(202);
+    const job = (await readJson(res)) as JobView;
+
+    const view = await finished(job.id);
+
+    expect(view).toMatchObject({
+      status: 'completed',
+      attempts: 3,
+      result: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}', bodyBytes: 11 },
+    });
+    const flaky = hitsOf('/flaky');
+    expect(flaky).toHaveLength(3);
+    expect(new Set(flaky.map((h) => h.headers['idempotency-key']))).toEqual(new Set([job.id]));
+    expect(flaky.map((h) => h.body)).toEqual(['{"n":1}', '{"n":1}', '{"n":1}']);
+  });
+
+  it('fails an http job for good on a 404, after one attempt', async () => {
+    const job = (await readJson(
+      await post('/v1/jobs', { type: 'http', payload: { url: `${hooks}/gone` }, maxAttempts: 3 }),
+    )) as JobView;
+
+    const view = await finished(job.id);
+
+    expect(view).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'OUTBOUND_UNEXPECTED_STATUS', retryable: false },
+    });
+    expect(view.error!.message).toContain('answered 404');
+    expect(hitsOf('/gone')).toHaveLength(1);
+  });
+
+  it('waits at least the Retry-After of a 429 before the next attempt', async () => {
+    const job = (await readJson(
+      await post('/v1/jobs', {
+        type: 'http',
+        payload: { url: `${hooks}/busy`, method: 'POST' },
+        maxAttempts: 3,
+        backoff: { type: 'fixed', delayMs: 100 },
+      }),
+    )) as JobView;
+
+    const view = await finished(job.id);
+
+    expect(view).toMatchObject({ status: 'completed', attempts: 2 });
+    const [first, second] = hitsOf('/busy');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(2000);
+    const { items } = (await getJson(`/v1/jobs/${job.id}/events`)) as {
+      items: { type: string; occurredAt: string; data: { nextRunAt?: string; error?: { retryable: boolean } } }[];
+    };
+    const failed = items.find((e) => e.type === 'JobAttemptFailed')!;
+    expect(failed.data.error).toMatchObject({ retryable: true });
+    expect(Date.parse(failed.data.nextRunAt!) - Date.parse(failed.occurredAt)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it.each([
+    ['a private address', 'http://10.0.0.1/hook'],
+    ['the metadata address', 'http://169.254.169.254/latest/meta-data'],
+    ['a private address behind an IPv4-mapped IPv6 literal', 'http://[::ffff:192.168.1.1]/'],
+  ])('refuses %s as payload.url at the edge with a 400 naming it', async (_name, url) => {
+    const res = await post('/v1/jobs', { type: 'http', payload: { url } });
+
+    expect(res.status).toBe(400);
+    expect(await readJson(res)).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [expect.objectContaining({ field: 'payload.url' })],
+    });
+  });
+});
