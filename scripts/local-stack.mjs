@@ -15,7 +15,7 @@ export function ensureInfrastructure(say) {
     return { startedStack: false, external: true };
   }
   if (external.length > 0) say(`${external.join(', ')} set; the local stack provides the rest`);
-  // `stack.sh status` exits 0 only when all three services run; otherwise this run starts (and later stops) them.
+  // `stack.sh status` exits 0 only when all its services run; otherwise this run starts (and later stops) them.
   const startedStack = spawnSync('bash', [stackScript, 'status'], { stdio: 'ignore' }).status !== 0;
   // The stack's messages go to stderr, so that stdout stays clean for what the caller prints (the bench's JSON).
   const start = spawnSync('bash', [stackScript, 'start'], { stdio: ['ignore', 2, 2] });

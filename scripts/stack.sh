@@ -3,13 +3,15 @@
 #   kafka  Apache Kafka 3.9.2 from its Maven Central jars, KRaft combined broker and controller (stack/kafka/pom.xml)
 #   mongo  mongo-java-server 1.47.0 with its file-backed H2 backend, from Maven Central (stack/mongo/)
 #   redis  redis-server from Debian, append-only file on
+#   s3     moto 5.2.5's S3 server from PyPI, in a virtual environment (stack/s3/requirements.txt): an S3-compatible
+#          server for the S3 blob store's tests; it keeps objects in memory, so a restart empties it
 # `install` also resolves EPUBCheck 5.3.0 (stack/epubcheck/pom.xml), which the book export tests run; no service.
 #
 # Usage: scripts/stack.sh install | start [service...] | stop [service...] | status | env | logs [service] | reset
 #
 # State (class paths, data, logs, pids) lives in $JOBLINE_STACK_DIR (default: .stack/ in the checkout, git-ignored);
 # downloads are cached in Maven's local repository. Ports: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-# MONGO_PORT (27017), REDIS_PORT (6379). `status` exits 0 only when all three services run.
+# MONGO_PORT (27017), REDIS_PORT (6379), S3_PORT (9090). `status` exits 0 only when all four services run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,9 +21,10 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 MONGO_PORT=${MONGO_PORT:-27017}
 REDIS_PORT=${REDIS_PORT:-6379}
+S3_PORT=${S3_PORT:-9090}
 START_TIMEOUT_S=${STACK_START_TIMEOUT_S:-90}
 STOP_TIMEOUT_S=${STACK_STOP_TIMEOUT_S:-30}
-SERVICES=(kafka mongo redis)
+SERVICES=(kafka mongo redis s3)
 
 say() { printf '[stack] %s\n' "$*"; }
 die() {
@@ -37,6 +40,7 @@ service_port() {
     kafka) echo "$KAFKA_PORT" ;;
     mongo) echo "$MONGO_PORT" ;;
     redis) echo "$REDIS_PORT" ;;
+    s3) echo "$S3_PORT" ;;
   esac
 }
 
@@ -85,6 +89,7 @@ install_system_packages() {
   command -v mvn >/dev/null || missing+=(maven)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
+  command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
@@ -117,6 +122,22 @@ compile_mongo_launcher() {
   javac -d "$dir/classes" -cp "$(<"$dir/classpath")" "$source"
 }
 
+# Installs the S3 server into its own virtual environment, once per version of its requirements.
+install_s3_server() {
+  local requirements="$ROOT/stack/s3/requirements.txt" dir="$STACK_DIR/s3"
+  local stamp
+  stamp=$(sha256sum "$requirements" | cut -c1-16)
+  if [[ -x $dir/venv/bin/moto_server && $(cat "$dir/requirements.stamp" 2>/dev/null) == "$stamp" ]]; then
+    return 0
+  fi
+  say "installing the S3 server (moto) from PyPI"
+  rm -rf "$dir/venv"
+  mkdir -p "$dir"
+  { python3 -m venv "$dir/venv" && "$dir/venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"; } \
+    >"$dir/pip.log" 2>&1 || die "could not install the S3 server; see $dir/pip.log"
+  echo "$stamp" >"$dir/requirements.stamp"
+}
+
 install() {
   install_system_packages
   mkdir -p "$STACK_DIR"/{run,logs}
@@ -124,6 +145,7 @@ install() {
   resolve_classpath mongo
   resolve_classpath epubcheck
   compile_mongo_launcher
+  install_s3_server
 }
 
 # --- start ----------------------------------------------------------------------------------------------------------
@@ -137,7 +159,7 @@ check_ports_free() {
     if port_open "$port"; then
       local owner
       owner=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -1 | cut -d'"' -f2 || true)
-      die "port $port on $HOST, needed by $service, is already in use${owner:+ by '$owner'}; stop that process or choose another port (KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT)"
+      die "port $port on $HOST, needed by $service, is already in use${owner:+ by '$owner'}; stop that process or choose another port (KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT, S3_PORT)"
     fi
   done
 }
@@ -218,12 +240,17 @@ start_redis() {
     --appendfsync everysec --daemonize no --save '' --protected-mode yes
 }
 
-# Ready means: Kafka has logged that it started, mongo and Redis answer on their ports.
+start_s3() {
+  daemonize s3 "$STACK_DIR/s3/venv/bin/moto_server" -H "$HOST" -p "$S3_PORT"
+}
+
+# Ready means: Kafka has logged that it started, the others answer on their ports.
 is_ready() {
   case $1 in
     kafka) port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$(log_file kafka)" ;;
     mongo) port_open "$MONGO_PORT" ;;
     redis) [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
+    s3) port_open "$S3_PORT" ;;
   esac
 }
 
@@ -291,6 +318,7 @@ print_env() {
   echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"
   echo "MONGODB_URI=mongodb://$HOST:$MONGO_PORT"
   echo "REDIS_URL=redis://$HOST:$REDIS_PORT"
+  echo "S3_ENDPOINT=http://$HOST:$S3_PORT"
 }
 
 # --- commands -------------------------------------------------------------------------------------------------------
@@ -336,6 +364,6 @@ case $command in
     rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/mongo/data" "$STACK_DIR/redis"
     say "data removed"
     ;;
-  help | -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+  help | -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$command' (install, start, stop, status, env, logs, reset)" ;;
 esac

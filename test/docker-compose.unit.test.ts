@@ -20,6 +20,7 @@ interface ComposeService {
   image?: string;
   build?: unknown;
   command?: string[];
+  entrypoint?: string[];
   environment?: Record<string, string | number>;
   ports?: string[];
   volumes?: string[];
@@ -40,6 +41,8 @@ const JOBLINE_SERVICES = [
   ['runner', 'runner', RunnerEnv],
 ] as const;
 const PRODUCERS = JOBLINE_SERVICES.filter(([, workspace]) => workspace === 'producer').map(([name]) => name);
+/** Read by the AWS SDK's default credential chain (the S3 blob store), not by the services' own settings. */
+const AWS_SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
 const service = (name: string): ComposeService => {
   const found = compose.services[name];
@@ -54,12 +57,17 @@ describe('docker-compose.yml', () => {
     expect(service('kafka').image).toBe(IMAGES.kafka);
     expect(service('mongo').image).toBe(IMAGES.mongo);
     expect(service('redis').image).toBe(IMAGES.redis);
+    expect(service('minio').image).toBe(IMAGES.minio);
+    expect(service('minio-init').image).toBe(IMAGES.minio);
+    expect(IMAGES.minio).toMatch(/^quay\.io\/minio\/minio:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/);
   });
 
   it('has exactly the infrastructure, the gateway, two producer replicas, the persister and the runner', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'consumer',
       'kafka',
+      'minio',
+      'minio-init',
       'mongo',
       'nginx',
       'producer-1',
@@ -72,7 +80,7 @@ describe('docker-compose.yml', () => {
   describe.each(JOBLINE_SERVICES)('%s', (name, workspace, schema) => {
     it('names only variables the service reads, with values it accepts', () => {
       const env = environment(name);
-      const known = Object.keys(schema.shape);
+      const known = [...Object.keys(schema.shape), ...AWS_SDK_VARIABLES];
 
       expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
       expect(() => loadConfig(schema, env)).not.toThrow();
@@ -104,6 +112,27 @@ describe('docker-compose.yml', () => {
         expect(dependsOn[infra]?.condition).toBe('service_healthy');
         expect(service(infra).healthcheck?.test?.length).toBeGreaterThan(0);
       }
+    });
+
+    it('keeps blobs in the MinIO bucket that minio-init creates, signing in as MinIO’s root user', () => {
+      const env = environment(name);
+      const config = schema.parse(env);
+      const minio = environment('minio');
+      const init = service('minio-init');
+      const mcHost = new URL(environment('minio-init').MC_HOST_minio ?? '');
+
+      expect(config).toMatchObject({ BLOB_STORE: 's3', BLOB_S3_ENDPOINT: 'http://minio:9000' });
+      expect(init.entrypoint).toEqual(['mc', 'mb', '--ignore-existing', `minio/${config.BLOB_S3_BUCKET}`]);
+      expect(`${mcHost.protocol}//${mcHost.host}`).toBe(config.BLOB_S3_ENDPOINT);
+      expect([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY]).toEqual([
+        minio.MINIO_ROOT_USER,
+        minio.MINIO_ROOT_PASSWORD,
+      ]);
+      expect([mcHost.username, mcHost.password]).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
+      expect(service(name).depends_on?.['minio-init']?.condition).toBe('service_completed_successfully');
+      expect(init.depends_on?.minio?.condition).toBe('service_healthy');
+      expect(service('minio').healthcheck?.test?.length).toBeGreaterThan(0);
+      expect(service('minio').volumes).toEqual(['minio-data:/data']);
     });
 
     it('starts the entry point the build produces, from the image the Dockerfile builds', () => {

@@ -5,7 +5,7 @@ import { startContainers } from './containers';
 
 /**
  * Chooses the infrastructure the integration and end-to-end tests run against, in this order:
- * 1. services named by KAFKA_BROKERS, MONGODB_URI and REDIS_URL;
+ * 1. services named by KAFKA_BROKERS, MONGODB_URI and REDIS_URL (and S3_ENDPOINT, else the local stack's S3 server);
  * 2. containers, when a Docker engine really answers (testcontainers);
  * 3. the local stack on loopback, started (and installed on first use) by scripts/stack.sh.
  * The choice is passed to the test workers through the environment.
@@ -13,6 +13,7 @@ import { startContainers } from './containers';
 export default async function globalSetup(): Promise<void> {
   if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI && process.env.REDIS_URL) {
     process.env.JOBLINE_TEST_INFRA ??= 'external';
+    if (!process.env.S3_ENDPOINT) startLocalStack(['s3'], { keepSet: true });
     return;
   }
   if (await dockerEngineAnswers()) {
@@ -21,14 +22,21 @@ export default async function globalSetup(): Promise<void> {
     writeFileSync(join(__dirname, '..', '.stack-test-containers.json'), JSON.stringify(started.ids));
     return;
   }
+  startLocalStack([], { keepSet: false });
+  process.env.JOBLINE_TEST_INFRA = 'local';
+}
+
+/** Starts the local stack's services (all when none are named) and takes their addresses into the environment. */
+function startLocalStack(services: string[], options: { keepSet: boolean }): void {
   const root = join(__dirname, '..');
-  execFileSync('bash', [join(root, 'scripts/stack.sh'), 'start'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const env = execFileSync('bash', [join(root, 'scripts/stack.sh'), 'env'], { encoding: 'utf8' });
+  const script = join(root, 'scripts/stack.sh');
+  execFileSync('bash', [script, 'start', ...services], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const env = execFileSync('bash', [script, 'env'], { encoding: 'utf8' });
   for (const line of env.split('\n')) {
     const [key, ...value] = line.split('=');
-    if (key && value.length > 0) process.env[key.trim()] = value.join('=').trim();
+    if (!key || value.length === 0 || (options.keepSet && process.env[key.trim()])) continue;
+    process.env[key.trim()] = value.join('=').trim();
   }
-  process.env.JOBLINE_TEST_INFRA = 'local';
 }
 
 async function dockerEngineAnswers(): Promise<boolean> {

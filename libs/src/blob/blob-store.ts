@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** The content type of a blob stored without one. */
+export const DEFAULT_BLOB_CONTENT_TYPE = 'application/octet-stream';
+
 /** What a stored blob is, without its bytes. */
 export interface BlobInfo {
   key: string;

@@ -6,9 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JoblineError } from '../errors/jobline-error';
 import { assertValidBlobKey } from './blob-key';
-import type { BlobInfo, BlobStore } from './blob-store';
-
-export const DEFAULT_BLOB_CONTENT_TYPE = 'application/octet-stream';
+import { DEFAULT_BLOB_CONTENT_TYPE, type BlobInfo, type BlobStore } from './blob-store';
 
 export interface FileBlobStoreOptions {
   /** The folder the blobs live under; created when missing. A key `a/b.csv` is the file `<root>/a/b.csv`. */

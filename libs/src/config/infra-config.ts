@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { parseOutboundAllowList } from '../http/address-policy';
-import { envInt, envList } from './load-config';
+import { envBool, envInt, envList, requiredWhen } from './load-config';
 
 /** The signing key a development set-up runs with; services warn when they start with it. */
 export const DEV_CALLBACK_SIGNING_KEY = 'jobline-development-callback-key';
+
+/** The download-link signing key a development set-up runs with; services warn when they start with it. */
+export const DEV_DOWNLOAD_SIGNING_KEY = 'jobline-development-download-key';
 
 /** Connection settings shared by every service. Defaults point at the local stack (`npm run stack -- start`). */
 export const InfraEnv = z.object({
@@ -63,5 +66,34 @@ export const InfraEnv = z.object({
         return z.NEVER;
       }
     }),
+  /** Where blobs (uploads, exports, fetched files) are kept: `file` (a local folder) or `s3`. @defaultValue `file` */
+  BLOB_STORE: z.enum(['file', 's3']).default('file'),
+  /** The folder of the `file` blob store, relative to the working directory. @defaultValue `.data/blobs` */
+  BLOB_DIR: z.string().min(1).default('.data/blobs'),
+  /** The bucket of the `s3` blob store; required when `BLOB_STORE` is `s3`. @defaultValue none */
+  BLOB_S3_BUCKET: requiredWhen(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z, 0-9, ".", "-")')
+      .optional(),
+    { variable: 'BLOB_STORE', equals: 's3' },
+  ),
+  /** The bucket's region. @defaultValue `us-east-1` */
+  BLOB_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** The S3 server's URL when it is not AWS (MinIO, Ceph…), e.g. `http://minio:9000`. @defaultValue AWS */
+  BLOB_S3_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^/]/, 'expected an http:// or https:// URL')
+    .optional(),
+  /**
+   * Address buckets by path (`<endpoint>/<bucket>`) rather than by host name (`<bucket>.<endpoint>`), as most
+   * S3-compatible servers need. @defaultValue true when `BLOB_S3_ENDPOINT` is set, else false
+   */
+  BLOB_S3_FORCE_PATH_STYLE: envBool().optional(),
+  /**
+   * The secret download links are signed with (HMAC-SHA256); links signed with another key stop working when it
+   * changes. Change it in production. @defaultValue a development key
+   */
+  DOWNLOAD_SIGNING_KEY: z.string().min(16, 'use at least 16 characters').default(DEV_DOWNLOAD_SIGNING_KEY),
 });
 export type InfraConfig = z.infer<typeof InfraEnv>;

@@ -14,9 +14,35 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
     if (value !== undefined && value.trim() !== '') input[key] = value;
   }
   const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '(config)')}: ${issue.message}`);
+  const lines = parsed.success
+    ? unmetConditions(schema, parsed.data as Record<string, unknown>)
+    : parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '(config)')}: ${issue.message}`);
+  if (parsed.success && lines.length === 0) return parsed.data;
   throw new JoblineError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+}
+
+interface Condition {
+  variable: string;
+  equals: string;
+}
+
+const conditions = new WeakMap<z.ZodType, Condition>();
+
+/**
+ * Marks an optional variable as required while another variable has a given value (a bucket when the blob store is
+ * `s3`). Kept beside the schema rather than as an object refinement, which zod would not let services extend or pick.
+ */
+export function requiredWhen<T extends z.ZodType>(field: T, condition: Condition): T {
+  conditions.set(field, condition);
+  return field;
+}
+
+function unmetConditions(schema: z.ZodObject, config: Record<string, unknown>): string[] {
+  return Object.entries(schema.shape).flatMap(([key, field]) => {
+    const condition = conditions.get(field as z.ZodType);
+    if (!condition || config[condition.variable] !== condition.equals || config[key] !== undefined) return [];
+    return [`  ${key}: required when ${condition.variable} is ${condition.equals}`];
+  });
 }
 
 /** A positive integer read from an environment variable. */
@@ -34,3 +60,12 @@ export const envList = (defaultValue: string) =>
         .map((part) => part.trim())
         .filter(Boolean),
     );
+
+/** A boolean read from an environment variable: `true`/`false`, `1`/`0`, `yes`/`no`. */
+export const envBool = () =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' }))
+    .transform((value) => ['true', '1', 'yes'].includes(value));

@@ -49,3 +49,25 @@ export function testInfra() {
   }
   return { brokers: KAFKA_BROKERS.split(','), mongoUri: MONGODB_URI, redisUrl: REDIS_URL };
 }
+
+/** What the tests sign S3 requests with when no credentials are set; the local stack's S3 server takes any. */
+const TEST_S3_CREDENTIALS = { accessKeyId: 'jobline-test', secretAccessKey: 'jobline-test-secret' };
+
+/**
+ * The S3-compatible server chosen by the test set-up (`S3_ENDPOINT`: moto's server in the local stack, MinIO in
+ * containers), with the credentials in `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (the containers set-up gives
+ * MinIO's), else test ones.
+ */
+export function testS3() {
+  const endpoint = process.env.S3_ENDPOINT;
+  if (!endpoint) {
+    throw new Error('S3_ENDPOINT is not set: run the tests through jest, whose global set-up provides it');
+  }
+  return {
+    endpoint,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? TEST_S3_CREDENTIALS.accessKeyId,
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? TEST_S3_CREDENTIALS.secretAccessKey,
+    },
+  };
+}
