@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { verifyCallbackSignature, type JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
@@ -31,8 +34,10 @@ describe('http jobs and timers through the whole pipeline, against a local recei
   let receiver: Server;
   let hooks: string;
   const hits: Hit[] = [];
+  let blobDir: string;
   /** Answers to give per path, in order; then 200 with `{"ok":true}`. */
-  const script: Record<string, { status: number; headers?: Record<string, string> }[]> = {
+  const script: Record<string, { status: number; headers?: Record<string, string>; body?: string }[]> = {
+    '/report': [{ status: 200, headers: { 'content-type': 'text/csv' }, body: 'id,name\n1,ada\n' }],
     '/flaky': [{ status: 500 }, { status: 502 }],
     '/busy': [{ status: 429, headers: { 'retry-after': '2' } }],
     '/gone': [{ status: 404 }, { status: 404 }, { status: 404 }],
@@ -63,7 +68,7 @@ describe('http jobs and timers through the whole pipeline, against a local recei
         const path = req.url ?? '/';
         hits.push({ path, at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
         const answer = script[path]?.shift() ?? { status: 200, headers: { 'content-type': 'application/json' } };
-        res.writeHead(answer.status, answer.headers).end(answer.status === 200 ? '{"ok":true}' : '');
+        res.writeHead(answer.status, answer.headers).end(answer.body ?? (answer.status === 200 ? '{"ok":true}' : ''));
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -71,11 +76,15 @@ describe('http jobs and timers through the whole pipeline, against a local recei
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
+    blobDir = await mkdtemp(join(tmpdir(), 'jobline-http-e2e-'));
     const env = {
       ...ns.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      API_TOKENS: 'http-token:webhooks',
+      API_TOKENS: 'http-token:webhooks,other-token:others',
+      // Runner and producer share the file blob store that stored responses go to.
+      BLOB_STORE: 'file',
+      BLOB_DIR: blobDir,
       CALLBACK_SIGNING_KEY: 'e2e-http-jobs-signing-key',
       // The receiver is on loopback, which outbound requests may only reach when allowed.
       OUTBOUND_ALLOWLIST: '127.0.0.1/32',
@@ -93,6 +102,7 @@ describe('http jobs and timers through the whole pipeline, against a local recei
     const mongo = new MongoClient(testInfra().mongoUri);
     await mongo.db(ns.database).dropDatabase();
     await mongo.close();
+    await rm(blobDir, { recursive: true, force: true });
   });
 
   it('fires a timer on time, signed, with its id and payload, while its time left counts down to 0', async () => {
@@ -198,6 +208,36 @@ describe('http jobs and timers through the whole pipeline, against a local recei
     const failed = items.find((e) => e.type === 'JobAttemptFailed')!;
     expect(failed.data.error).toMatchObject({ retryable: true });
     expect(Date.parse(failed.data.nextRunAt!) - Date.parse(failed.occurredAt)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('keeps the response of a job with store: true, served to its tenant at resultUrl', async () => {
+    const job = (await readJson(
+      await post('/v1/jobs', { type: 'http', payload: { url: `${hooks}/report`, store: true } }),
+    )) as JobView;
+
+    const view = await finished(job.id);
+
+    expect(view).toMatchObject({
+      status: 'completed',
+      resultUrl: `/v1/jobs/${job.id}/result`,
+      result: { status: 200, headers: { 'content-type': 'text/csv' }, bodyBytes: 14 },
+    });
+    expect(view.result).not.toHaveProperty('body');
+    const res = await fetch(`${base}${view.resultUrl!}`, { headers: AUTH });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
+    expect(await res.text()).toBe('id,name\n1,ada\n');
+
+    const other = await fetch(`${base}${view.resultUrl!}`, { headers: { authorization: 'Bearer other-token' } });
+    expect(other.status).toBe(404);
+    const unstored = (await readJson(
+      await post('/v1/jobs', { type: 'http', payload: { url: `${hooks}/plain` } }),
+    )) as JobView;
+    await finished(unstored.id);
+    const none = await fetch(`${base}/v1/jobs/${unstored.id}/result`, { headers: AUTH });
+    expect(none.status).toBe(404);
+    expect(await readJson(none)).toMatchObject({ code: 'BLOB_NOT_FOUND' });
   });
 
   it.each([

@@ -1,6 +1,17 @@
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { JoblineError, decide, foldEvents, toJobView, type JobCommand, type OutboundAllowList } from '@jobline/libs';
+import {
+  JoblineError,
+  decide,
+  foldEvents,
+  httpJobResponseKey,
+  httpJobResultPath,
+  toJobView,
+  type BlobStore,
+  type JobCommand,
+  type OutboundAllowList,
+} from '@jobline/libs';
 import { jobAcceptor, type AcceptJobs, type JobAcceptorDeps } from './accept-jobs';
 import { tenantOf } from './auth';
 import {
@@ -20,6 +31,8 @@ export interface JobsRouterDeps extends JobAcceptorDeps {
   maxPayloadBytes?: number;
   /** What a `callbackUrl` may point at beyond public addresses (OUTBOUND_ALLOWLIST). @defaultValue nothing */
   outboundAllowList?: OutboundAllowList;
+  /** Where `http` jobs with `store: true` keep their responses; none: `/v1/jobs/{id}/result` finds nothing. */
+  blobs?: BlobStore;
 }
 
 const JobId = z.uuid();
@@ -77,6 +90,32 @@ export function jobsRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs = jobAcc
     const events = id.success ? await deps.reader.history(tenantOf(req), id.data) : null;
     if (!events) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
     res.json({ items: events });
+  });
+
+  router.get('/:id/result', async (req, res) => {
+    const tenantId = tenantOf(req);
+    const id = JobId.safeParse(req.params.id);
+    const view = id.success ? await deps.reader.find(tenantId, id.data) : null;
+    if (!view) throw new JoblineError('JOB_NOT_FOUND', `no job ${req.params.id}`);
+    const key = httpJobResponseKey(tenantId, view.id);
+    // Only a job whose resultUrl is this path has its result here; the key is derived from the tenant and the job.
+    const info = view.resultUrl === httpJobResultPath(view.id) ? await deps.blobs?.stat(key) : null;
+    if (!info) throw new JoblineError('BLOB_NOT_FOUND', `job ${view.id} has no stored result`);
+    const body = await deps.blobs!.get(key);
+    // setHeader, not express's res.set, which would add a charset to the type the remote server gave.
+    res.setHeader('Content-Type', info.contentType);
+    res.setHeader('Content-Length', String(info.bytes));
+    // Whatever a remote server answered is handed over as a file, never rendered as a page of the API's origin.
+    res.setHeader('Content-Disposition', 'attachment; filename="response"');
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    res.setHeader('Cache-Control', 'private, no-store');
+    try {
+      await pipeline(body, res);
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      deps.logger.warn('stored result not sent whole', { jobId: view.id, err: (err as Error).message });
+      res.destroy();
+    }
   });
 
   /** Decides a command against the job's state, publishes its events, and answers 202 with the resulting view. */

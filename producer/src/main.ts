@@ -3,6 +3,7 @@ import {
   announceCancellation,
   connectMongo,
   connectRedis,
+  createBlobStore,
   createJobCache,
   createJobChangeHub,
   createKafka,
@@ -63,11 +64,13 @@ async function run() {
     maxStreams: config.SSE_MAX_STREAMS,
   });
 
+  const blobs = createBlobStore(config);
   const app = createApp({
     publisher,
     cache,
     reader,
     streams,
+    blobs,
     callbackSigningKey: config.CALLBACK_SIGNING_KEY,
     announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
     idempotency: createIdempotencyStore(redis, {

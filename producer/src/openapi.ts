@@ -304,6 +304,28 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           },
         },
       },
+      '/v1/jobs/{id}/result': {
+        get: {
+          operationId: 'getJobResult',
+          summary: 'The stored response of an `http` job',
+          description:
+            'For an `http` job created with `store: true` and completed: the response body as the remote server ' +
+            'sent it, with its content type, as an attachment. This path is the job’s `resultUrl`. Other jobs, and ' +
+            'jobs that have not completed, answer 404.',
+          tags: ['jobs'],
+          parameters: [JobIdParameter],
+          responses: {
+            '200': {
+              description: 'the stored body',
+              headers: {
+                'Content-Disposition': { description: '`attachment`', schema: { type: 'string' } },
+              },
+              content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', 'BLOB_NOT_FOUND'),
+          },
+        },
+      },
       '/v1/jobs/{id}/stream': {
         get: {
           operationId: 'streamJob',

@@ -3,6 +3,7 @@ import {
   connectRedis,
   createKafka,
   createKafkaEventPublisher,
+  createBlobStore,
   createGuardedHttpClient,
   createLogger,
   createMetricsRegistry,
@@ -36,6 +37,7 @@ async function run() {
   await subscriber.connect();
 
   const http = createGuardedHttpClient({ allowList: config.OUTBOUND_ALLOWLIST, userAgent: 'jobline-http/1' });
+  const blobs = createBlobStore(config);
   if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
     logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before http jobs call other machines');
   }
@@ -55,7 +57,7 @@ async function run() {
     typeConcurrency: config.RUNNER_TYPE_CONCURRENCY,
     execute: {
       publisher,
-      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY }),
+      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs }),
       runnerId: config.RUNNER_ID,
       logger,
       now: () => new Date(),

@@ -62,6 +62,16 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/** Where the response of an `http` job with `store: true` is kept in the blob store. */
+export function httpJobResponseKey(tenantId: string, jobId: string): string {
+  return `${tenantId}/jobs/${jobId}/response`;
+}
+
+/** The `resultUrl` of an `http` job whose response is stored: the API path that serves it to the job's tenant. */
+export function httpJobResultPath(jobId: string): string {
+  return `/v1/jobs/${jobId}/result`;
+}
+
 /** The bytes `body` is sent as. */
 export function httpJobBodyText(body: HttpPayload['body']): string | undefined {
   if (body === undefined) return undefined;
@@ -130,6 +140,13 @@ export const HttpPayload = z
       .union([StatusCode, z.array(StatusCode).min(1).max(HTTP_JOB_LIMITS.expectStatuses)])
       .optional()
       .describe('the statuses that complete the job; any 2xx if unset'),
+    store: z
+      .boolean()
+      .optional()
+      .describe(
+        'keep the response body in the blob store: the job’s resultUrl, GET /v1/jobs/{id}/result, serves it with its ' +
+          'content type',
+      ),
   })
   .strict()
   .superRefine((payload, ctx) => {

@@ -1,4 +1,12 @@
-import { HTTP_JOB_LIMITS, HttpPayload, httpJobBodyText, httpJobMethod, isForbiddenHttpJobHeader } from './http-payload';
+import {
+  HTTP_JOB_LIMITS,
+  HttpPayload,
+  httpJobBodyText,
+  httpJobMethod,
+  httpJobResponseKey,
+  httpJobResultPath,
+  isForbiddenHttpJobHeader,
+} from './http-payload';
 import { JOB_PAYLOAD_SCHEMAS } from './job-types';
 
 const URL_ = 'https://hooks.example.com/jobline';
@@ -24,6 +32,7 @@ describe('HttpPayload', () => {
         body: { id: 1, nested: [true, null] },
         timeoutMs: HTTP_JOB_LIMITS.maxTimeoutMs,
         expectStatus: [200, 404],
+        store: true,
       }),
     ).toEqual([]);
     expect(issues({ url: URL_, body: 'plain text', expectStatus: 204 })).toEqual([]);
@@ -62,7 +71,8 @@ describe('HttpPayload', () => {
     ['a status over 599', { url: URL_, expectStatus: [200, 600] }, ['expectStatus.1']],
     ['an empty status list', { url: URL_, expectStatus: [] }, ['expectStatus']],
     ['a fractional status', { url: URL_, expectStatus: 200.5 }, ['expectStatus']],
-    ['an unknown field', { url: URL_, store: 'yes' }, ['']],
+    ['an unknown field', { url: URL_, retries: 3 }, ['']],
+    ['store that is not a boolean', { url: URL_, store: 'yes' }, ['store']],
     ['a header name with a space', { url: URL_, headers: { 'X Trace': '1' } }, ['headers.X Trace']],
     ['a header value with CR LF', { url: URL_, headers: { 'X-A': 'a\r\nHost: evil' } }, ['headers.X-A']],
     ['a header value of non-ASCII', { url: URL_, headers: { 'X-A': 'é' } }, ['headers.X-A']],
@@ -101,5 +111,10 @@ describe('HttpPayload', () => {
 
   it.each(['Authorization', 'Content-Type', 'User-Agent', 'Accept', 'X-Jobline'])('allows the header %s', (name) => {
     expect(issues({ url: URL_, headers: { [name]: 'x' } })).toEqual([]);
+  });
+
+  it('keeps a stored response under the tenant and the job, served at the job’s result path', () => {
+    expect(httpJobResponseKey('acme', 'j-1')).toBe('acme/jobs/j-1/response');
+    expect(httpJobResultPath('j-1')).toBe('/v1/jobs/j-1/result');
   });
 });

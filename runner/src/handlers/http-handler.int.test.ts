@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { createServer, type IncomingHttpHeaders, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_BACKOFF,
   JoblineError,
+  createFileBlobStore,
   createGuardedHttpClient,
   createLogger,
   evolve,
@@ -11,6 +16,7 @@ import {
   parseOutboundAllowList,
   tenantCallbackSecret,
   verifyCallbackSignature,
+  type BlobStore,
   type GuardedHttpClient,
   type Job,
   type OutboundLookup,
@@ -259,6 +265,59 @@ describe('http job handler against a local receiver', () => {
       const err = await failure(trusted(job({ url: `http://hooks.test:${port}/to-loopback` }), context()));
       expect(err).toMatchObject({ code: 'OUTBOUND_ADDRESS_BLOCKED', retryable: false });
       expect(err.message).toContain('redirect to 127.0.0.1');
+    });
+  });
+
+  describe('with store: true', () => {
+    let root: string;
+    let blobs: BlobStore;
+    const storing = () => {
+      const http = createGuardedHttpClient({ allowList: parseOutboundAllowList('127.0.0.1/32') });
+      clients.push(http);
+      return createHttpHandler({ http, callbackSigningKey: SIGNING_KEY, blobs });
+    };
+
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), 'http-handler-'));
+      blobs = createFileBlobStore({ root });
+    });
+
+    afterAll(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it.each([
+      ['a JSON body', '/ok', 'application/json', Buffer.from('{"ok":true}')],
+      ['a binary body', '/binary', 'image/png', Buffer.alloc(300, 0xff)],
+    ])(
+      'keeps %s whole in the blob store under the job, and points resultUrl at it',
+      async (_name, path, type, bytes) => {
+        const sent = job({ url: `${base}${path}`, store: true });
+
+        const { result, resultUrl } = await storing()(sent, context());
+
+        const key = `${TENANT}/jobs/${sent.id}/response`;
+        expect(resultUrl).toBe(`/v1/jobs/${sent.id}/result`);
+        expect(result).toEqual({
+          status: 200,
+          headers: expect.objectContaining({ 'content-type': type }),
+          bodyBytes: bytes.length,
+          storedAs: key,
+        });
+        expect(await blobs.stat(key)).toEqual({ key, bytes: bytes.length, contentType: type });
+        expect(await buffer(await blobs.get(key))).toEqual(bytes);
+      },
+    );
+
+    it('stores nothing when the answer fails the job', async () => {
+      const sent = job({ url: `${base}/missing`, store: true });
+      await failure(storing()(sent, context()));
+      expect(await blobs.stat(`${TENANT}/jobs/${sent.id}/response`)).toBeNull();
+    });
+
+    it('fails for good in a runner without a blob store', async () => {
+      const err = await failure(run({ url: `${base}/ok`, store: true }));
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', retryable: false });
     });
   });
 

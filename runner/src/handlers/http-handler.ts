@@ -5,9 +5,12 @@ import {
   JoblineError,
   httpJobBodyText,
   httpJobMethod,
+  httpJobResponseKey,
+  httpJobResultPath,
   parseRetryAfter,
   signCallback,
   tenantCallbackSecret,
+  type BlobStore,
   type GuardedHttpClient,
   type OutboundResponse,
 } from '@jobline/libs';
@@ -27,6 +30,8 @@ export interface HttpHandlerDeps {
   http: Pick<GuardedHttpClient, 'request'>;
   /** The deployment's CALLBACK_SIGNING_KEY: requests are signed with the tenant's callback secret derived from it. */
   callbackSigningKey: string;
+  /** Where responses of jobs with `store: true` are kept; without it such jobs fail for good. */
+  blobs?: BlobStore;
   /** Milliseconds since the epoch, for signature timestamps and `Retry-After` dates. @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -41,12 +46,15 @@ export interface HttpJobResult {
   body?: string;
   /** Whether `body` was cut. */
   truncated?: boolean;
+  /** The blob store key of the whole body, for a job with `store: true` (served at the job's `resultUrl`). */
+  storedAs?: string;
 }
 
 /**
  * Sends one HTTP request and judges the answer. A status in `expectStatus` (any 2xx by default) completes the job; a
  * 5xx, 408 or 429, a timeout or a network error fails the attempt for a retry, not sooner than a `Retry-After` asks;
- * any other answer, and a URL the SSRF guard refuses, fails the job for good.
+ * any other answer, and a URL the SSRF guard refuses, fails the job for good. With `store: true` the whole body goes to
+ * the blob store under the job, and `resultUrl` points at the API path that serves it.
  */
 export function createHttpHandler(deps: HttpHandlerDeps): JobHandler {
   const now = deps.now ?? Date.now;
@@ -72,8 +80,16 @@ export function createHttpHandler(deps: HttpHandlerDeps): JobHandler {
       signal: ctx.signal,
       timeoutMs: payload.timeoutMs ?? HTTP_JOB_LIMITS.defaultTimeoutMs,
     });
-    if (isExpected(response.status, payload.expectStatus)) return { result: describeResponse(response) };
-    throw statusError(method, response, payload.expectStatus, now());
+    if (!isExpected(response.status, payload.expectStatus)) {
+      throw statusError(method, response, payload.expectStatus, now());
+    }
+    if (!payload.store) return { result: describeResponse(response) };
+    if (!deps.blobs) throw new JoblineError('CONFIG_INVALID', 'this runner has no blob store to keep the response in');
+    const key = httpJobResponseKey(job.tenantId, job.id);
+    const contentType = [response.headers['content-type'] ?? ''].flat()[0]!.trim();
+    // The key is the job's own: a rerun of the job replaces what an earlier attempt stored.
+    await deps.blobs.put(key, response.body, contentType ? { contentType } : {});
+    return { result: { ...describeResponse(response, false), storedAs: key }, resultUrl: httpJobResultPath(job.id) };
   };
 }
 
@@ -108,13 +124,14 @@ function statusError(
   return new JoblineError('OUTBOUND_UNEXPECTED_STATUS', parts.join('; '), { retryable, retryAfterMs });
 }
 
-function describeResponse(response: OutboundResponse): HttpJobResult {
+/** The result of a job: status, a few headers, the body's length and, unless it is stored apart, its text. */
+function describeResponse(response: OutboundResponse, withBody = true): HttpJobResult {
   const headers: Record<string, string> = {};
   for (const name of RESULT_HEADERS) {
     const value = response.headers[name];
     if (value !== undefined) headers[name] = [value].flat().join(', ');
   }
-  return { status: response.status, headers, bodyBytes: response.body.length, ...textOf(response) };
+  return { status: response.status, headers, bodyBytes: response.body.length, ...(withBody ? textOf(response) : {}) };
 }
 
 const TEXT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)\b|[^;]*\+(json|xml)\b)/i;
