@@ -6,6 +6,9 @@ import {
   CALLBACK_SIGNATURE_HEADER,
   runReadinessChecks,
   tenantCallbackSecret,
+  type BlobStore,
+  type DataCollections,
+  type JobView,
   type Logger,
 } from '@jobline/libs';
 import { apiDocs } from './api-docs';
@@ -14,6 +17,8 @@ import type { HealthReport, ReadinessReport } from './health-reports';
 import type { JobStreams } from './job-streams';
 import { jobAcceptor } from './accept-jobs';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
+import { exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
+import { importsRouter } from './imports-router';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
 import { rateLimit, type RateLimitOptions } from './rate-limit';
@@ -41,6 +46,16 @@ export interface AppDeps extends JobsRouterDeps {
   readiness: ReadinessChecks;
   /** Server-Sent Events of job changes; none: the stream routes answer 404. */
   streams?: JobStreams;
+  /** What the import and export endpoints need; none: they are not served. */
+  data?: {
+    blobs: BlobStore;
+    collections: DataCollections;
+    links: DownloadLinks;
+    /** Largest file one import may upload. */
+    maxUploadBytes: number;
+    /** A job's view by id, whatever its tenant: for signed download links. */
+    findAnyTenant(jobId: string): Promise<JobView | null>;
+  };
   /** The deployment's key from which tenants' callback secrets derive; none: no `/v1/callbacks/secret`. */
   callbackSigningKey?: string;
   maxBodyBytes: number;
@@ -71,7 +86,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
 
   app.use(express.json({ limit: deps.maxBodyBytes }));
-  app.use('/v1', authenticate(deps.tokens, deps.tokenLookup));
+  const auth = authenticate(deps.tokens, deps.tokenLookup);
+  // Before authentication: a signed link opens an export's file without a token.
+  if (deps.data) app.get('/v1/exports/:id/download', exportDownload({ ...deps.data, reader: deps.reader }, auth));
+  app.use('/v1', auth);
   if (deps.rateLimit) app.use('/v1', rateLimit(deps.rateLimit));
   if (deps.callbackSigningKey) {
     const key = deps.callbackSigningKey;
@@ -91,6 +109,11 @@ export function createApp(deps: AppDeps): Express {
   const acceptJobs = jobAcceptor(deps);
   app.use('/v1/jobs', markMount, jobsRouter(deps, acceptJobs));
   app.use('/v1/timers', markMount, timersRouter(deps, acceptJobs));
+  if (deps.data) {
+    const data = { ...deps.data, data: deps.data.collections, acceptJobs, reader: deps.reader, logger: deps.logger };
+    app.use('/v1/imports', markMount, importsRouter(data));
+    app.use('/v1/exports', markMount, exportsRouter(data));
+  }
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));
   return app;

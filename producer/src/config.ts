@@ -50,6 +50,10 @@ export const ProducerEnv = InfraEnv.extend({
   BATCH_MAX_JOBS: envInt(100, 1, 1000),
   /** Requests one token may make per minute, unless the token has its own limit. @defaultValue 600 */
   RATE_LIMIT_PER_MINUTE: envInt(600, 1, 1_000_000),
+  /** Largest file one `POST /v1/imports` may upload, in bytes. @defaultValue 1073741824 (1 GiB) */
+  IMPORT_MAX_BYTES: envInt(1_073_741_824, 1024, 64 * 1_073_741_824),
+  /** How long a signed export download link stays valid, in seconds. @defaultValue 3600 */
+  DOWNLOAD_LINK_TTL_SECONDS: envInt(3600, 60, 7 * 86_400),
   /** Keep-alive interval of event streams, and how often a job stream checks MongoDB for changes it missed. @defaultValue 15000 */
   SSE_HEARTBEAT_MS: envInt(15_000, 100, 300_000),
   /** Event streams one producer process serves at once; more are answered 503. @defaultValue 1000 */

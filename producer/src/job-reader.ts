@@ -49,6 +49,7 @@ function listFilter(tenantId: string, query: ListJobsQuery): Filter<JobDocument>
   const filter: Record<string, unknown> = { tenantId };
   if (query.statuses) filter.status = { $in: query.statuses };
   if (query.type !== null) filter.type = query.type;
+  else if (query.types) filter.type = { $in: [...query.types] };
   const createdAt: Record<string, string> = {};
   if (query.createdAfter !== null) createdAt.$gte = query.createdAfter;
   if (query.createdBefore !== null) createdAt.$lt = query.createdBefore;

@@ -17,6 +17,8 @@ export interface ListPosition {
 export interface ListJobsQuery {
   statuses: JobStatus[] | null;
   type: string | null;
+  /** The job types a route lists (`/v1/imports`, `/v1/exports`); null: any. */
+  types: readonly string[] | null;
   /** Inclusive lower bound of createdAt. */
   createdAfter: string | null;
   /** Exclusive upper bound of createdAt. */
@@ -58,6 +60,7 @@ function filtersFingerprint(query: Omit<ListJobsQuery, 'limit' | 'after'>): stri
   const canonical = JSON.stringify([
     query.statuses ? [...new Set(query.statuses)].sort() : null,
     query.type,
+    query.types,
     query.createdAfter,
     query.createdBefore,
     Object.entries(query.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
@@ -105,7 +108,10 @@ export function queryIssues(error: z.ZodError): FieldIssue[] {
  * Validates the query string of `GET /v1/jobs` (as express's simple parser gives it: repeated names become arrays,
  * which are refused). Throws VALIDATION_FAILED naming every offending parameter, unknown ones included.
  */
-export function parseListJobsQuery(raw: Record<string, unknown>): ListJobsQuery {
+export function parseListJobsQuery(
+  raw: Record<string, unknown>,
+  types: readonly string[] | null = null,
+): ListJobsQuery {
   // Entries, not assignments, so that a parameter named `__proto__` stays a parameter (and is refused as unknown, or
   // filters on that metadata key) instead of replacing an object's prototype.
   const params: [string, unknown][] = [];
@@ -126,9 +132,13 @@ export function parseListJobsQuery(raw: Record<string, unknown>): ListJobsQuery 
   if (!parsed.success || issues.length > 0) throw invalid(issues);
 
   const { status, type, createdAfter, createdBefore, limit, cursor } = parsed.data;
+  if (types && type !== undefined && !types.includes(type)) {
+    throw invalid([{ field: 'type', code: 'invalid_value', message: `one of: ${types.join(', ')}` }]);
+  }
   const filters = {
     statuses: status ?? null,
     type: type ?? null,
+    types,
     createdAfter: createdAfter ?? null,
     createdBefore: createdBefore ?? null,
     metadata: Object.fromEntries(metadata),

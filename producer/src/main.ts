@@ -5,6 +5,11 @@ import {
   connectRedis,
   createBlobStore,
   createJobCache,
+  DEV_DOWNLOAD_SIGNING_KEY,
+  dataCollections,
+  ensureDataIndexes,
+  jobFromDocument,
+  toJobView,
   createJobChangeHub,
   createKafka,
   createKafkaEventPublisher,
@@ -24,6 +29,7 @@ import { runPrimary } from './cluster-primary';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
+import { signedDownloadLinks } from './download-links';
 import { jobStreams } from './job-streams';
 import { createProducerMetrics } from './request-telemetry';
 import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './tokens';
@@ -54,6 +60,11 @@ async function run() {
   const registry = createMetricsRegistry('producer');
   const readiness = infraReadiness({ admin, topic: topics.events, db: mongo.db, redis });
 
+  const data = dataCollections(mongo.db);
+  await ensureDataIndexes(data);
+  if (config.DOWNLOAD_SIGNING_KEY === DEV_DOWNLOAD_SIGNING_KEY) {
+    logger.warn('DOWNLOAD_SIGNING_KEY is the development key: set your own before download links leave this machine');
+  }
   const reader = createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger });
   const hub = createJobChangeHub(subscriber, config.REDIS_KEY_PREFIX, logger);
   const streams = jobStreams({
@@ -72,6 +83,16 @@ async function run() {
     streams,
     blobs,
     callbackSigningKey: config.CALLBACK_SIGNING_KEY,
+    data: {
+      blobs,
+      collections: data,
+      links: signedDownloadLinks(config.DOWNLOAD_SIGNING_KEY, config.DOWNLOAD_LINK_TTL_SECONDS, () => new Date()),
+      maxUploadBytes: config.IMPORT_MAX_BYTES,
+      findAnyTenant: async (jobId) => {
+        const doc = await collections.jobs.findOne({ _id: jobId });
+        return doc ? toJobView(jobFromDocument(doc)) : null;
+      },
+    },
     announceCancellation: (jobId) => announceCancellation(redis, config.REDIS_KEY_PREFIX, jobId),
     idempotency: createIdempotencyStore(redis, {
       keyPrefix: config.REDIS_KEY_PREFIX,

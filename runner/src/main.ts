@@ -4,6 +4,8 @@ import {
   createKafka,
   createKafkaEventPublisher,
   createBlobStore,
+  dataCollections,
+  ensureDataIndexes,
   createGuardedHttpClient,
   createLogger,
   createMetricsRegistry,
@@ -17,6 +19,7 @@ import {
 } from '@jobline/libs';
 import { createProjectionLookup, createTopicSender } from './adapters';
 import { loadRunnerConfig } from './config';
+import { booksCollection, ensureBookIndexes } from './books/book-store';
 import { createHandlers } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
 import { createRunnerMetrics } from './runner-metrics';
@@ -38,6 +41,9 @@ async function run() {
 
   const http = createGuardedHttpClient({ allowList: config.OUTBOUND_ALLOWLIST, userAgent: 'jobline-http/1' });
   const blobs = createBlobStore(config);
+  const data = dataCollections(mongo.db);
+  const books = booksCollection(mongo.db);
+  await Promise.all([ensureDataIndexes(data), ensureBookIndexes(books)]);
   if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
     logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before http jobs call other machines');
   }
@@ -57,7 +63,7 @@ async function run() {
     typeConcurrency: config.RUNNER_TYPE_CONCURRENCY,
     execute: {
       publisher,
-      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs }),
+      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs, data, books }),
       runnerId: config.RUNNER_ID,
       logger,
       now: () => new Date(),

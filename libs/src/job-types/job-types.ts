@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { BookExportPayload, BookImportPayload } from './book-payloads';
+import { DataExportPayload, DataImportPayload } from './data-payloads';
 import { HttpPayload } from './http-payload';
 
 /** Payload schemas per job type: validated at the edge (producer) and parsed again by the runner's handlers. */
@@ -21,6 +23,10 @@ export const JOB_PAYLOAD_SCHEMAS = {
   sleep: SleepPayload,
   noop: NoopPayload,
   http: HttpPayload,
+  'data.import': DataImportPayload,
+  'data.export': DataExportPayload,
+  'book.import': BookImportPayload,
+  'book.export': BookExportPayload,
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOAD_SCHEMAS;

@@ -1,0 +1,200 @@
+import { pipeline } from 'node:stream/promises';
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import {
+  CONTENT_TYPES,
+  ExportRequest,
+  JoblineError,
+  exportRecords,
+  isJoblineError,
+  type BlobStore,
+  type DataCollections,
+  type JobView,
+  type Logger,
+} from '@jobline/libs';
+import type { AcceptJobs } from './accept-jobs';
+import { tenantOf } from './auth';
+import { parseCreateJob, toFieldIssues } from './create-job-request';
+import type { JobReader } from './job-reader';
+import { jobListRoute } from './job-list-route';
+import { queryIssues } from './list-jobs-query';
+
+/** Signed, expiring links to an export's file, usable without a token (to mail them, or to hand them to a browser). */
+export interface DownloadLinks {
+  /** `path` with the query that signs it until the configured lifetime ends. */
+  sign(path: string): { url: string; expiresAt: string };
+  /** Whether the request's query signs `path` and has not expired. */
+  verify(path: string, query: Record<string, unknown>): boolean;
+}
+
+export interface ExportsRouterDeps {
+  acceptJobs: AcceptJobs;
+  reader: JobReader;
+  blobs: BlobStore;
+  data: DataCollections;
+  links: DownloadLinks;
+  logger: Logger;
+}
+
+/** The job types behind `/v1/exports`. */
+export const EXPORT_JOB_TYPES = ['data.export', 'book.export'] as const;
+
+/** `{resource: "books", id, format}`: one of the tenant's books as an EPUB 3 or a PDF. */
+const BookExportRequest = z
+  .object({ resource: z.literal('books'), id: z.uuid(), format: z.enum(['epub', 'pdf']) })
+  .strict();
+
+const JobId = z.uuid();
+
+interface ExportResult {
+  blobKey: string;
+  contentType?: string;
+}
+
+function exportResult(view: JobView): ExportResult | null {
+  const result = view.result as Partial<ExportResult> | null;
+  return view.status === 'completed' && result && typeof result.blobKey === 'string'
+    ? { blobKey: result.blobKey, contentType: result.contentType }
+    : null;
+}
+
+const isExport = (view: JobView | null): view is JobView =>
+  view !== null && (EXPORT_JOB_TYPES as readonly string[]).includes(view.type);
+
+/** The query of a streamed export: `resource` and `format`, and optionally `fields` (comma-separated). */
+const StreamQuery = z
+  .object({
+    resource: z.string(),
+    format: z.string().optional(),
+    fields: z
+      .string()
+      .transform((s) => s.split(','))
+      .optional(),
+  })
+  .strict();
+
+/**
+ * `/v1/exports`: `POST` starts a `data.export` job that writes the file to the blob store; `GET /{id}` shows it with
+ * a signed `downloadUrl` once it is done; `GET ?resource=…&format=…` streams the export straight into the response
+ * instead, with backpressure; `GET` without `resource` lists the tenant's export jobs.
+ */
+export function exportsRouter(deps: ExportsRouterDeps): Router {
+  const router = Router();
+  const viewOf = (req: Request, view: JobView) => {
+    const done = exportResult(view);
+    const link = done ? deps.links.sign(`${req.baseUrl}/${view.id}/download`) : null;
+    return { ...view, downloadUrl: link?.url ?? null, downloadExpiresAt: link?.expiresAt ?? null };
+  };
+
+  router.post('/', async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the export request as application/json', {
+        details: [{ field: 'Content-Type', code: 'invalid_value', message: 'application/json' }],
+      });
+    }
+    const raw = (req.body ?? {}) as { resource?: unknown };
+    const body = (raw.resource === 'books' ? BookExportRequest : ExportRequest).safeParse(raw);
+    if (!body.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'the export request is invalid', {
+        details: toFieldIssues(body.error),
+      });
+    }
+    const request =
+      body.data.resource === 'books'
+        ? parseCreateJob({
+            type: 'book.export',
+            payload: { bookId: body.data.id, format: body.data.format },
+            maxAttempts: 5,
+          })
+        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5 });
+    const [view] = await deps.acceptJobs(req, res, [request]);
+    res.status(202).location(`${req.baseUrl}/${view!.id}`).json(viewOf(req, view!));
+  });
+
+  const list = jobListRoute(deps.reader, EXPORT_JOB_TYPES);
+  router.get('/', async (req, res, next) => {
+    if (req.query.resource === undefined) return list(req, res, next);
+    const query = StreamQuery.safeParse(req.query);
+    if (!query.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'invalid export query', { details: queryIssues(query.error) });
+    }
+    const request = ExportRequest.safeParse(query.data);
+    if (!request.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'invalid export query', { details: toFieldIssues(request.error) });
+    }
+    const abort = new AbortController();
+    res.once('close', () => abort.abort(new Error('the client went away')));
+    const run = exportRecords({
+      collections: deps.data,
+      tenantId: tenantOf(req),
+      request: request.data,
+      signal: abort.signal,
+    });
+    const { resource, format } = request.data;
+    res.status(200).type(CONTENT_TYPES[format]).attachment(`${resource}.${format}`);
+    try {
+      await pipeline(run.stream, res);
+    } catch (err) {
+      // Headers are out: a failure can only cut the response short, which the client sees as an incomplete body.
+      if (!abort.signal.aborted) deps.logger.warn('streamed export failed', { resource, err: String(err) });
+    }
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = JobId.safeParse(req.params.id);
+    const view = id.success ? await deps.reader.find(tenantOf(req), id.data) : null;
+    if (!isExport(view)) throw new JoblineError('JOB_NOT_FOUND', `no export ${String(req.params.id)}`);
+    res.json(viewOf(req, view));
+  });
+
+  return router;
+}
+
+/**
+ * `GET /v1/exports/{id}/download`: the export's file, to its tenant's token or to anyone holding a signed link (the
+ * link names the export, so it opens that file and no other). Mounted before authentication for the links' sake.
+ */
+export function exportDownload(
+  deps: Pick<ExportsRouterDeps, 'blobs' | 'links'> & {
+    /** The export job by id, whatever its tenant: the signature, not a token, vouches for the caller. */
+    findAnyTenant(jobId: string): Promise<JobView | null>;
+    reader: JobReader;
+  },
+  authenticate: RequestHandler,
+): RequestHandler {
+  return async (req, res) => {
+    const id = JobId.safeParse(req.params.id);
+    const path = `/v1/exports/${String(req.params.id)}/download`;
+    let view: JobView | null;
+    if (req.query.signature !== undefined) {
+      if (!deps.links.verify(path, req.query)) {
+        throw new JoblineError('UNAUTHORIZED', 'the download link is invalid or has expired');
+      }
+      view = id.success ? await deps.findAnyTenant(id.data) : null;
+    } else {
+      await new Promise<void>((resolve, reject) =>
+        authenticate(req, res, (err?: unknown) => (err ? reject(err as Error) : resolve())),
+      );
+      view = id.success ? await deps.reader.find(tenantOf(req), id.data) : null;
+    }
+    if (!isExport(view)) throw new JoblineError('JOB_NOT_FOUND', `no export ${String(req.params.id)}`);
+    const done = exportResult(view);
+    if (!done) throw new JoblineError('EXPORT_NOT_READY', `export ${view.id} is ${view.status}`);
+    let body;
+    try {
+      body = await deps.blobs.get(done.blobKey);
+    } catch (err) {
+      if (isJoblineError(err) && err.code === 'BLOB_NOT_FOUND') {
+        throw new JoblineError('JOB_NOT_FOUND', `the file of export ${view.id} is gone`);
+      }
+      throw err;
+    }
+    const name = done.blobKey.split('/').pop() ?? 'export';
+    res
+      .status(200)
+      .type(done.contentType ?? 'application/octet-stream')
+      .attachment(name);
+    // Headers are out: a failure can only cut the body short (pipeline destroys the response).
+    await pipeline(body, res).catch(() => undefined);
+  };
+}

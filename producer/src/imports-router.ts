@@ -1,0 +1,214 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import busboy from 'busboy';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import {
+  ImportTarget,
+  JoblineError,
+  readImportReport,
+  type BlobStore,
+  type DataCollections,
+  type JobView,
+} from '@jobline/libs';
+import type { AcceptJobs } from './accept-jobs';
+import { tenantOf } from './auth';
+import { parseCreateJob } from './create-job-request';
+import type { JobReader } from './job-reader';
+import { jobListRoute } from './job-list-route';
+import { queryIssues } from './list-jobs-query';
+
+export interface ImportsRouterDeps {
+  acceptJobs: AcceptJobs;
+  reader: JobReader;
+  blobs: BlobStore;
+  data: DataCollections;
+  /** Largest file one import may upload. */
+  maxUploadBytes: number;
+}
+
+/** The job types behind `/v1/imports`. */
+export const IMPORT_JOB_TYPES = ['data.import', 'book.import'] as const;
+
+const JobId = z.uuid();
+/** `resource`; for books also what the file may leave out: `title`, `author`, `language`. */
+const ImportQuery = z
+  .object({
+    resource: z.enum([...ImportTarget.options, 'books']),
+    title: z.string().optional(),
+    author: z.string().optional(),
+    language: z.string().optional(),
+  })
+  .strict()
+  .refine((q) => q.resource === 'books' || (q.title ?? q.author ?? q.language) === undefined, {
+    message: 'title, author and language are for books only',
+    path: ['resource'],
+  });
+
+/** A book comes as a Markdown manuscript or an EPUB, told apart by the file's name or type. */
+function bookFormat(upload: StoredUpload, contentType: string): 'markdown' | 'epub' {
+  if (/\.epub$/i.test(upload.name) || contentType === 'application/epub+zip') return 'epub';
+  if (/\.(md|markdown|txt)$/i.test(upload.name) || /^text\/(markdown|plain)/.test(contentType)) return 'markdown';
+  throw new JoblineError('VALIDATION_FAILED', 'a book is imported from a Markdown manuscript or an EPUB', {
+    details: [{ field: 'file', code: 'invalid_value', message: 'a .md, .markdown, .txt or .epub file' }],
+  });
+}
+
+/** A file name as a blob key segment: its last path part, with anything unusual replaced. */
+function safeFileName(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const cleaned = base
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 120);
+  return cleaned || 'upload';
+}
+
+interface StoredUpload {
+  key: string;
+  name: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Streams the request's `file` part to the blob store as it arrives (never whole in memory), hashing it on the way,
+ * and refuses it past `maxBytes` with nothing left behind.
+ */
+function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes: number): Promise<StoredUpload> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 10, parts: 20 } });
+    } catch (err) {
+      reject(new JoblineError('UNSUPPORTED_MEDIA_TYPE', (err as Error).message));
+      return;
+    }
+    let upload: Promise<StoredUpload> | null = null;
+    parser.on('file', (field, file: Readable, info) => {
+      if (field !== 'file' || upload) {
+        file.resume();
+        return;
+      }
+      const name = safeFileName(info.filename);
+      const key = `${keyPrefix}/${name}`;
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      let tooLarge = false;
+      file.once('limit', () => {
+        tooLarge = true;
+        counted.destroy(new JoblineError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`));
+      });
+      file.pipe(counted);
+      upload = blobs.put(key, counted, { contentType: info.mimeType }).then(
+        () => ({ key, name, contentType: info.mimeType, bytes, sha256: hash.digest('hex') }),
+        async (err: unknown) => {
+          await blobs.delete(key).catch(() => undefined);
+          if (tooLarge) {
+            throw new JoblineError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`, {
+              details: [{ field: 'file', code: 'too_big', message: `at most ${maxBytes} bytes` }],
+            });
+          }
+          throw err;
+        },
+      );
+    });
+    parser.once('error', (err: Error) =>
+      reject(new JoblineError('VALIDATION_FAILED', `unreadable upload: ${err.message}`)),
+    );
+    parser.once('close', () => {
+      if (!upload) {
+        reject(
+          new JoblineError('VALIDATION_FAILED', 'the upload has no file', {
+            details: [{ field: 'file', code: 'required', message: 'send the data as the multipart field `file`' }],
+          }),
+        );
+        return;
+      }
+      upload.then(resolve, reject);
+    });
+    req.pipe(parser);
+  });
+}
+
+/** An import as `/v1/imports/{id}` shows it: the job, and once the runner has started it, its report. */
+async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobView) {
+  const report = await readImportReport(deps.data, tenantId, view.id);
+  return { ...view, report };
+}
+
+/**
+ * `/v1/imports`: a multipart upload (`file`) is streamed to the blob store under the tenant's prefix, and a
+ * `data.import` job loads it into `users`, `articles` or `comments` (or a `book.import` job makes a book of it); the
+ * job's id is the import's id.
+ */
+export function importsRouter(deps: ImportsRouterDeps): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const query = ImportQuery.safeParse(req.query);
+    if (!query.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'invalid import query', { details: queryIssues(query.error) });
+    }
+    if (!req.is('multipart/form-data')) {
+      throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the file as multipart/form-data, field `file`', {
+        details: [{ field: 'Content-Type', code: 'invalid_value', message: 'multipart/form-data' }],
+      });
+    }
+    const tenantId = tenantOf(req);
+    const jobId = randomUUID();
+    const upload = await storeUpload(req, deps.blobs, `${tenantId}/imports/${jobId}`, deps.maxUploadBytes);
+    const { resource, title, author, language } = query.data;
+    let request;
+    try {
+      request =
+        resource === 'books'
+          ? parseCreateJob({
+              type: 'book.import',
+              payload: { blobKey: upload.key, format: bookFormat(upload, upload.contentType), title, author, language },
+              maxAttempts: 5,
+            })
+          : parseCreateJob({ type: 'data.import', payload: { resource, blobKey: upload.key }, maxAttempts: 5 });
+    } catch (err) {
+      await deps.blobs.delete(upload.key).catch(() => undefined);
+      throw err;
+    }
+    // The Idempotency-Key is bound to what was uploaded, not to the multipart framing around it.
+    req.body = {
+      resource: query.data.resource,
+      file: { name: upload.name, bytes: upload.bytes, sha256: upload.sha256 },
+    };
+    const [view] = await deps.acceptJobs(req, res, [request], [jobId]).catch(async (err: unknown) => {
+      await deps.blobs.delete(upload.key).catch(() => undefined);
+      throw err;
+    });
+    // A replayed request gets the first one's import; its own copy of the file is not needed.
+    if (view!.id !== jobId) await deps.blobs.delete(upload.key).catch(() => undefined);
+    res
+      .status(202)
+      .location(`${req.baseUrl}/${view!.id}`)
+      .json({ ...view!, report: null });
+  });
+
+  router.get('/', jobListRoute(deps.reader, IMPORT_JOB_TYPES));
+
+  router.get('/:id', async (req, res) => {
+    const tenantId = tenantOf(req);
+    const id = JobId.safeParse(req.params.id);
+    const view = id.success ? await deps.reader.find(tenantId, id.data) : null;
+    if (!view || !(IMPORT_JOB_TYPES as readonly string[]).includes(view.type)) {
+      throw new JoblineError('JOB_NOT_FOUND', `no import ${String(req.params.id)}`);
+    }
+    res.json(await importView(deps, tenantId, view));
+  });
+
+  return router;
+}
