@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { MongoClient } from 'mongodb';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { freePort, ServiceProcess } from './service-process';
 
 const A = { authorization: 'Bearer data-a' };
@@ -24,6 +27,8 @@ describe('imports and exports over HTTP, through the runner and the blob store',
   let services: ServiceProcess[] = [];
   let base: string;
   let blobDir: string;
+  let smtp: SMTPServer;
+  const mails: ParsedMail[] = [];
 
   const upload = async (resource: string, name: string, content: string, type: string, headers = A) => {
     const form = new FormData();
@@ -51,6 +56,21 @@ describe('imports and exports over HTTP, through the runner and the blob store',
   );
 
   beforeAll(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        simpleParser(stream).then(
+          (mail) => {
+            mails.push(mail);
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     blobDir = `/tmp/jobline-blobs-${ns.database}`;
@@ -60,6 +80,8 @@ describe('imports and exports over HTTP, through the runner and the blob store',
       HOST: '127.0.0.1',
       API_TOKENS: 'data-a:tenant-a,data-b:tenant-b',
       BLOB_DIR: blobDir,
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      PUBLIC_BASE_URL: base,
     };
     services = await Promise.all([
       ServiceProcess.start('producer', env),
@@ -70,6 +92,7 @@ describe('imports and exports over HTTP, through the runner and the blob store',
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
     const mongo = new MongoClient(testInfra().mongoUri);
     await mongo.db(ns.database).dropDatabase();
     await mongo.close();
@@ -104,7 +127,12 @@ describe('imports and exports over HTTP, through the runner and the blob store',
     const created = await fetch(`${base}/v1/exports`, {
       method: 'POST',
       headers: { ...A, 'content-type': 'application/json' },
-      body: JSON.stringify({ resource: 'users', format: 'ndjson', fields: ['externalId', 'username', 'email', 'bio'] }),
+      body: JSON.stringify({
+        resource: 'users',
+        format: 'ndjson',
+        fields: ['externalId', 'username', 'email', 'bio'],
+        notify: { email: 'analyst@example.com' },
+      }),
     });
     expect(created.status).toBe(202);
     const exportJob = (await readJson(created)) as ExportView;
@@ -130,6 +158,17 @@ describe('imports and exports over HTTP, through the runner and the blob store',
     expect((await fetch(`${base}/v1/exports/${exportJob.id}/download`)).status).toBe(401);
     expect((await fetch(`${base}/v1/exports/${exportJob.id}/download`, { headers: A })).status).toBe(200);
     expect((await fetch(`${base}/v1/exports/${exportJob.id}/download`, { headers: B })).status).toBe(404);
+
+    // The mail carries a signed link to the same file, which works without a token.
+    const mail = await waitFor(() => mails.find((m) => m.text?.includes(exportJob.id)), {
+      timeoutMs: 30_000,
+      description: 'the export mail',
+    });
+    expect(mail.to).toMatchObject({ text: 'analyst@example.com' });
+    const mailed = /(http:\/\/\S+\/download\?\S+)/.exec(mail.text ?? '')![1]!;
+    const fromMail = await fetch(mailed);
+    expect(fromMail.status).toBe(200);
+    expect((await fromMail.text()).trim().split('\n')).toHaveLength(users.length);
 
     // Streamed straight into the response, in CSV.
     const streamed = await fetch(`${base}/v1/exports?resource=users&format=csv&fields=externalId,username`, {

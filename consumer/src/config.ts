@@ -17,6 +17,8 @@ export const ConsumerEnv = InfraEnv.extend({
     .default(''),
   /** The From header of job mails. @defaultValue `jobline <jobline@localhost>` */
   MAIL_FROM: z.string().min(3).default('jobline <jobline@localhost>'),
+  /** How long the download link in an export's mail stays valid, in seconds. @defaultValue 604800 (7 days) */
+  MAIL_LINK_TTL_SECONDS: envInt(7 * 86_400, 60, 30 * 86_400),
   /** Where clients reach the API, for the links in job mails. @defaultValue `http://localhost:3000` */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
   /** Callback requests in flight at once per consumer process. @defaultValue 8 */

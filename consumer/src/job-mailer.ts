@@ -10,6 +10,8 @@ export interface JobMailerOptions {
   publicBaseUrl: string;
   /** Longest one SMTP conversation may take. */
   timeoutMs: number;
+  /** Signs a download path (`/v1/exports/{id}/download`) into a link that works without a token. */
+  signDownload?: (path: string) => string;
 }
 
 export interface JobMailer {
@@ -18,9 +20,18 @@ export interface JobMailer {
   close(): void;
 }
 
-/** The link a mail points at: the job's result when it has one, else the job itself. */
-export function jobLink(view: JobView, publicBaseUrl: string): string {
+/** Job types whose result is a file behind `/v1/exports/{id}/download`. */
+const EXPORT_TYPES = new Set(['data.export', 'book.export']);
+
+/**
+ * The link a mail points at: a finished export's file, through a signed link that needs no token (the reader of a
+ * mail has none at hand); else the job's result when it has one; else the job itself.
+ */
+export function jobLink(view: JobView, publicBaseUrl: string, signDownload?: (path: string) => string): string {
   const base = publicBaseUrl.replace(/\/+$/, '');
+  if (signDownload && EXPORT_TYPES.has(view.type) && view.status === 'completed') {
+    return `${base}${signDownload(`/v1/exports/${view.id}/download`)}`;
+  }
   if (view.resultUrl) return new URL(view.resultUrl, `${base}/`).toString();
   return `${base}/v1/jobs/${view.id}`;
 }
@@ -31,13 +42,13 @@ const OUTCOME: Record<string, string> = {
   cancelled: 'was cancelled',
 };
 
-export function jobMail(view: JobView, publicBaseUrl: string) {
-  const link = jobLink(view, publicBaseUrl);
+export function jobMail(view: JobView, publicBaseUrl: string, signDownload?: (path: string) => string) {
+  const link = jobLink(view, publicBaseUrl, signDownload);
   const outcome = OUTCOME[view.status] ?? `is ${view.status}`;
   const subject = `Your ${view.type} job ${outcome}`;
   const lines = [
     `Job ${view.id} (${view.type}) ${outcome} after ${view.attempts} attempt${view.attempts === 1 ? '' : 's'}.`,
-    view.resultUrl ? `Result: ${link}` : `Details: ${link}`,
+    link.includes('/download?') || view.resultUrl ? `Result: ${link}` : `Details: ${link}`,
     ...(view.error ? [`Last error: ${view.error.code}: ${view.error.message}`] : []),
   ];
   return { subject, text: `${lines.join('\n\n')}\n`, link };
@@ -56,7 +67,7 @@ export function createJobMailer(options: JobMailerOptions): JobMailer {
   });
   return {
     async send(to, view) {
-      const mail = jobMail(view, options.publicBaseUrl);
+      const mail = jobMail(view, options.publicBaseUrl, options.signDownload);
       try {
         await transport.sendMail({ from: options.from, to, subject: mail.subject, text: mail.text });
       } catch (err) {

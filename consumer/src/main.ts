@@ -12,6 +12,7 @@ import {
   createGuardedHttpClient,
   DEV_CALLBACK_SIGNING_KEY,
   publishJobChanges,
+  signedDownloadPath,
   tenantCallbackSecret,
   joblineCollections,
   startOpsServer,
@@ -56,6 +57,12 @@ async function run() {
         from: config.MAIL_FROM,
         publicBaseUrl: config.PUBLIC_BASE_URL,
         timeoutMs: config.CALLBACK_TIMEOUT_MS,
+        signDownload: (path) =>
+          signedDownloadPath({
+            path,
+            expiresAt: new Date(Date.now() + config.MAIL_LINK_TTL_SECONDS * 1000),
+            key: config.DOWNLOAD_SIGNING_KEY,
+          }),
       })
     : null;
   const callbackMetrics = createCallbackMetrics(registry);

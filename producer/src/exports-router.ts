@@ -92,7 +92,8 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
         details: [{ field: 'Content-Type', code: 'invalid_value', message: 'application/json' }],
       });
     }
-    const raw = (req.body ?? {}) as { resource?: unknown };
+    // `notify` is the job's, not the export's: whom to mail the download link when the file is ready.
+    const { notify, ...raw } = (req.body ?? {}) as { resource?: unknown; notify?: unknown };
     const body = (raw.resource === 'books' ? BookExportRequest : ExportRequest).safeParse(raw);
     if (!body.success) {
       throw new JoblineError('VALIDATION_FAILED', 'the export request is invalid', {
@@ -105,8 +106,9 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
             type: 'book.export',
             payload: { bookId: body.data.id, format: body.data.format },
             maxAttempts: 5,
+            notify,
           })
-        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5 });
+        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5, notify });
     const [view] = await deps.acceptJobs(req, res, [request]);
     res.status(202).location(`${req.baseUrl}/${view!.id}`).json(viewOf(req, view!));
   });

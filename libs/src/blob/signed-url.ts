@@ -40,3 +40,9 @@ export function verifyDownload(options: {
   const genuine = timingSafeEqual(expected, given);
   return genuine && now.getTime() < Number(expires) * 1000;
 }
+
+/** `path` with the `expires` and `signature` query that makes it a download link valid until `expiresAt`. */
+export function signedDownloadPath(options: { path: string; expiresAt: Date; key: string }): string {
+  const { expires, signature } = signDownload(options);
+  return `${options.path}?${new URLSearchParams({ expires, signature }).toString()}`;
+}
