@@ -86,6 +86,7 @@ describe('OpenAPI document', () => {
     announceCancellation: unused,
     streams: { job: unused, tenant: unused, closeAll: unused },
     callbackSigningKey: 'a-key-for-the-route-list',
+    data: { blobs: unused, collections: unused, links: unused, maxUploadBytes: 1, findAnyTenant: unused },
   } as unknown as AppDeps);
   const document = buildOpenApiDocument({ batchMaxJobs: 10 });
 

@@ -9,7 +9,7 @@ import {
   isJoblineError,
   type BlobStore,
   type DataCollections,
-  type JobView,
+  JobView,
   type Logger,
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
@@ -40,11 +40,20 @@ export interface ExportsRouterDeps {
 export const EXPORT_JOB_TYPES = ['data.export', 'book.export'] as const;
 
 /** `{resource: "books", id, format}`: one of the tenant's books as an EPUB 3 or a PDF. */
-const BookExportRequest = z
+export const BookExportRequest = z
   .object({ resource: z.literal('books'), id: z.uuid(), format: z.enum(['epub', 'pdf']) })
   .strict();
 
 const JobId = z.uuid();
+
+/** An export as `/v1/exports/{id}` shows it. */
+export const ExportView = JobView.extend({
+  downloadUrl: z
+    .string()
+    .nullable()
+    .describe('once completed: a signed link to the file that works without a token until downloadExpiresAt'),
+  downloadExpiresAt: z.string().nullable(),
+});
 
 interface ExportResult {
   blobKey: string;

@@ -9,7 +9,8 @@ import {
   readImportReport,
   type BlobStore,
   type DataCollections,
-  type JobView,
+  ImportReport,
+  JobView,
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
 import { tenantOf } from './auth';
@@ -31,6 +32,11 @@ export interface ImportsRouterDeps {
 export const IMPORT_JOB_TYPES = ['data.import', 'book.import'] as const;
 
 const JobId = z.uuid();
+
+/** An import as `/v1/imports/{id}` shows it: the job, and once its runner has begun, the import's report. */
+export const ImportView = JobView.extend({
+  report: ImportReport.nullable().describe('counts and the first 100 rejected records; null for books and until it starts'),
+});
 /** `resource`; for books also what the file may leave out: `title`, `author`, `language`. */
 const ImportQuery = z
   .object({
@@ -139,7 +145,6 @@ function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes
   });
 }
 
-/** An import as `/v1/imports/{id}` shows it: the job, and once the runner has started it, its report. */
 async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobView) {
   const report = await readImportReport(deps.data, tenantId, view.id);
   return { ...view, report };

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { JobEvent, JobView, type ErrorCode } from '@jobline/libs';
+import { ExportRequest, JobEvent, JobView, NotifySpec, type ErrorCode } from '@jobline/libs';
 import { CreateJobRequest, createJobBatchRequest } from './create-job-request';
 import { CreateTimerRequest, TimerView } from './create-timer-request';
+import { BookExportRequest, ExportView } from './exports-router';
+import { ImportView } from './imports-router';
 import { HealthReport, ReadinessReport } from './health-reports';
 import { ListJobsParams } from './list-jobs-query';
 import { ProblemDetails, problemStatus } from './problem-details';
@@ -132,6 +134,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         CreateJobRequest,
         CreateJobBatchRequest: createJobBatchRequest(options.batchMaxJobs, CreateJobRequest),
         CreateTimerRequest,
+        CreateExportRequest: z
+          .union([ExportRequest, BookExportRequest])
+          .and(z.object({ notify: NotifySpec.optional() }))
+          .describe('records of a resource with format, filters and fields; or a book as EPUB or PDF'),
       },
       'input',
     ),
@@ -139,6 +145,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       {
         JobView,
         TimerView,
+        ImportView,
+        ExportView,
         JobBatch: z.object({ jobs: z.array(JobView) }),
         JobPage: z.object({
           items: z.array(JobView),
@@ -235,6 +243,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         description:
           'a URL called once when due: an `http` job that POSTs `{id, payload}`; cancel it with POST /v1/jobs/{id}/cancel',
       },
+      { name: 'imports', description: 'bulk data and book imports' },
+      { name: 'exports', description: 'bulk data and book exports, and their files' },
       { name: 'callbacks', description: 'verifying the requests jobline sends to `callbackUrl`' },
       { name: 'operations', description: 'health, readiness and this document; no token needed' },
     ],
@@ -445,6 +455,159 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           responses: {
             '200': { description: 'the timer', ...json(ref('TimerView')) },
             ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
+          },
+        },
+      },
+      '/v1/imports': {
+        post: {
+          operationId: 'createImport',
+          summary: 'Import a file',
+          description:
+            'The multipart field `file` is streamed to the blob store (at most IMPORT_MAX_BYTES) and a job loads it: ' +
+            '`data.import` for `users`, `articles`, `comments` or `mixed` (NDJSON, JSON array or CSV, told by type, ' +
+            'name or content; every record validated, relations checked, rejected records reported), `book.import` ' +
+            'for `books` (a Markdown manuscript or an EPUB). The Idempotency-Key is bound to the file’s content.',
+          tags: ['imports'],
+          parameters: [
+            IdempotencyKeyParameter,
+            {
+              name: 'resource',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', enum: ['users', 'articles', 'comments', 'mixed', 'books'] },
+            },
+            ...['title', 'author', 'language'].map((name) => ({
+              name,
+              in: 'query',
+              description: `books only: the ${name} when the file does not give one`,
+              schema: { type: 'string' },
+            })),
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: { file: { type: 'string', format: 'binary' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'the import job is in Kafka',
+              headers: {
+                Location: { description: 'the import’s URL', schema: { type: 'string' } },
+                ...acceptedHeaders,
+              },
+              ...json(ref('ImportView')),
+            },
+            ...problems(...creation),
+          },
+        },
+        get: {
+          operationId: 'listImports',
+          summary: 'List imports',
+          description:
+            'The tenant’s `data.import` and `book.import` jobs, with the filters and cursor of GET /v1/jobs.',
+          tags: ['imports'],
+          parameters: listParameters(),
+          responses: { '200': { description: 'one page', ...json(ref('JobPage')) }, ...problems('VALIDATION_FAILED') },
+        },
+      },
+      '/v1/imports/{id}': {
+        get: {
+          operationId: 'getImport',
+          summary: 'An import and its report',
+          tags: ['imports'],
+          parameters: [JobIdParameter],
+          responses: {
+            '200': { description: 'the import', ...json(ref('ImportView')) },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
+          },
+        },
+      },
+      '/v1/exports': {
+        post: {
+          operationId: 'createExport',
+          summary: 'Export to a file',
+          description:
+            'A `data.export` job writes the records to the blob store as NDJSON, a JSON array or CSV; a `book.export` ' +
+            'job writes a book as an EPUB 3 or a PDF. `notify: {email}` mails a signed download link when it is done.',
+          tags: ['exports'],
+          parameters: [IdempotencyKeyParameter],
+          requestBody: { required: true, ...json(ref('CreateExportRequest')) },
+          responses: {
+            '202': {
+              description: 'the export job is in Kafka',
+              headers: {
+                Location: { description: 'the export’s URL', schema: { type: 'string' } },
+                ...acceptedHeaders,
+              },
+              ...json(ref('ExportView')),
+            },
+            ...problems(...creation),
+          },
+        },
+        get: {
+          operationId: 'listOrStreamExports',
+          summary: 'List exports, or stream one',
+          description:
+            'Without `resource`: the tenant’s `data.export` and `book.export` jobs, with the filters and cursor of ' +
+            'GET /v1/jobs. With `resource` (`users`, `articles`, `comments`) and `format` (`ndjson`, `json`, `csv`; ' +
+            'default `ndjson`), and optionally `fields` (comma-separated): the records streamed straight into the ' +
+            'response as a download, at the pace the client reads.',
+          tags: ['exports'],
+          parameters: [
+            ...listParameters(),
+            { name: 'resource', in: 'query', schema: { type: 'string', enum: ['users', 'articles', 'comments'] } },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['ndjson', 'json', 'csv'] } },
+            { name: 'fields', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'one page of export jobs, or the streamed records',
+              content: {
+                'application/json': { schema: ref('JobPage') },
+                'application/x-ndjson': { schema: { type: 'string' } },
+                'text/csv': { schema: { type: 'string' } },
+              },
+            },
+            ...problems('VALIDATION_FAILED'),
+          },
+        },
+      },
+      '/v1/exports/{id}': {
+        get: {
+          operationId: 'getExport',
+          summary: 'An export, with its download link once done',
+          tags: ['exports'],
+          parameters: [JobIdParameter],
+          responses: {
+            '200': { description: 'the export', ...json(ref('ExportView')) },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND'),
+          },
+        },
+      },
+      '/v1/exports/{id}/download': {
+        get: {
+          operationId: 'downloadExport',
+          summary: 'The exported file',
+          description:
+            'With the token of the export’s tenant, or without one through the signed `downloadUrl` ' +
+            '(`expires` and `signature` query parameters).',
+          tags: ['exports'],
+          security: [{ bearer: [] }, {}],
+          parameters: [
+            JobIdParameter,
+            { name: 'expires', in: 'query', schema: { type: 'string' } },
+            { name: 'signature', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'the file, as an attachment', content: { 'application/octet-stream': {} } },
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', 'EXPORT_NOT_READY'),
           },
         },
       },
