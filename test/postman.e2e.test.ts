@@ -37,6 +37,8 @@ function runCollection(baseUrl: string, token: string): Promise<NewmanRunSummary
           { key: 'baseUrl', value: baseUrl },
           { key: 'token', value: token },
         ],
+        // File uploads name their files relative to the collection.
+        workingDir: COLLECTION_DIR,
         timeoutRequest: 10_000,
         // The collection's own polls are bounded; this only stops a run that loops for another reason.
         timeout: 100_000,
