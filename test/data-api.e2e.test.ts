@@ -3,6 +3,7 @@ import type { JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { MongoClient } from 'mongodb';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort, ServiceProcess } from './service-process';
@@ -80,6 +81,8 @@ describe('imports and exports over HTTP, through the runner and the blob store',
       HOST: '127.0.0.1',
       API_TOKENS: 'data-a:tenant-a,data-b:tenant-b',
       BLOB_DIR: blobDir,
+      // The test's file server is on loopback, which imports from a url may reach only when allowed.
+      OUTBOUND_ALLOWLIST: '127.0.0.1/32',
       SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
       PUBLIC_BASE_URL: base,
     };
@@ -234,6 +237,41 @@ describe('imports and exports over HTTP, through the runner and the blob store',
     expect([refused.status, refused.downloadUrl]).toEqual(['failed', null]);
   });
 
+  it('imports from a url, downloading the file through the runner', async () => {
+    const articles = users.slice(0, 2).map((u, i) => ({
+      externalId: randomUUID(),
+      authorExternalId: u.externalId,
+      slug: `article-${i}`,
+      title: `Article ${i}`,
+      body: 'text',
+    }));
+    const orphan = {
+      externalId: randomUUID(),
+      authorExternalId: randomUUID(),
+      slug: 'orphan',
+      title: 'Orphan',
+      body: 'text',
+    };
+    const files = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/x-ndjson');
+      res.end([...articles, orphan].map((a) => JSON.stringify(a)).join('\n'));
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`${base}/v1/imports?resource=articles`, {
+        method: 'POST',
+        headers: { ...A, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `http://127.0.0.1:${(files.address() as AddressInfo).port}/articles.ndjson` }),
+      });
+      expect(res.status).toBe(202);
+      const done = await settled<ImportView>(`/v1/imports/${((await readJson(res)) as JobView).id}`);
+      expect(done.report).toMatchObject({ processed: 3, imported: 2, failed: 1 });
+      expect(done.report!.errors.map((e) => [e.recordIndex, e.code])).toEqual([[2, 'RELATION_NOT_FOUND']]);
+    } finally {
+      await new Promise<void>((resolve) => files.close(() => resolve()));
+    }
+  });
+
   it('refuses imports it cannot take, naming what is wrong', async () => {
     const unknown = await upload('planets', 'x.ndjson', '{}\n', 'application/x-ndjson');
     expect(unknown.status).toBe(400);
@@ -245,11 +283,19 @@ describe('imports and exports over HTTP, through the runner and the blob store',
     expect(missing.status).toBe(400);
     expect(await readJson(missing)).toMatchObject({ errors: [expect.objectContaining({ field: 'file' })] });
 
-    const json = await fetch(`${base}/v1/imports?resource=users`, {
+    const internal = await fetch(`${base}/v1/imports?resource=users`, {
       method: 'POST',
       headers: { ...A, 'content-type': 'application/json' },
-      body: '{}',
+      body: JSON.stringify({ url: 'http://169.254.169.254/latest/users.ndjson' }),
     });
-    expect(json.status).toBe(415);
+    expect(internal.status).toBe(400);
+    expect(await readJson(internal)).toMatchObject({ errors: [expect.objectContaining({ field: 'url' })] });
+
+    const text = await fetch(`${base}/v1/imports?resource=users`, {
+      method: 'POST',
+      headers: { ...A, 'content-type': 'text/plain' },
+      body: 'externalId,username',
+    });
+    expect(text.status).toBe(415);
   });
 });

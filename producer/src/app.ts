@@ -17,6 +17,7 @@ import type { HealthReport, ReadinessReport } from './health-reports';
 import type { JobStreams } from './job-streams';
 import { jobAcceptor } from './accept-jobs';
 import { jobsRouter, type JobsRouterDeps } from './jobs-router';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './create-job-request';
 import { exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
 import { importsRouter } from './imports-router';
 import { problemDetails, routeNotFound } from './problem-details';
@@ -110,7 +111,18 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/jobs', markMount, jobsRouter(deps, acceptJobs));
   app.use('/v1/timers', markMount, timersRouter(deps, acceptJobs));
   if (deps.data) {
-    const data = { ...deps.data, data: deps.data.collections, acceptJobs, reader: deps.reader, logger: deps.logger };
+    const limits = {
+      maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      outboundAllowList: deps.outboundAllowList,
+    };
+    const data = {
+      ...deps.data,
+      data: deps.data.collections,
+      acceptJobs,
+      reader: deps.reader,
+      logger: deps.logger,
+      limits,
+    };
     app.use('/v1/imports', markMount, importsRouter(data));
     app.use('/v1/exports', markMount, exportsRouter(data));
   }

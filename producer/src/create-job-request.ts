@@ -178,7 +178,7 @@ const invalidField = (at: FieldPath, field: string, code: string, message: strin
  * Payload fields, per job type, holding a URL that the runner will call. Checked at the edge as `callbackUrl` is, so
  * that an address the SSRF guard would refuse is a 400 naming the field rather than a job that fails later.
  */
-const OUTBOUND_URL_FIELDS: Partial<Record<JobType, readonly string[]>> = { http: ['url'] };
+const OUTBOUND_URL_FIELDS: Partial<Record<JobType, readonly string[]>> = { http: ['url'], 'data.import': ['url'] };
 
 /** Checks one job request, the body and the payload against the job type's schema, naming fields under `at`. */
 function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimits): Validated {

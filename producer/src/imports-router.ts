@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   ImportTarget,
   JoblineError,
+  isJoblineError,
   readImportReport,
   type BlobStore,
   type DataCollections,
@@ -14,7 +15,7 @@ import {
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
 import { tenantOf } from './auth';
-import { parseCreateJob } from './create-job-request';
+import { parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
 import type { JobReader } from './job-reader';
 import { jobListRoute } from './job-list-route';
 import { queryIssues } from './list-jobs-query';
@@ -26,16 +27,22 @@ export interface ImportsRouterDeps {
   data: DataCollections;
   /** Largest file one import may upload. */
   maxUploadBytes: number;
+  /** The bounds job requests are checked against (what a `url` may point at, among them). */
+  limits: JobRequestLimits;
 }
 
 /** The job types behind `/v1/imports`. */
 export const IMPORT_JOB_TYPES = ['data.import', 'book.import'] as const;
 
 const JobId = z.uuid();
+/** `{url}`: where the runner downloads the file from (http or https; checked against the SSRF guard). */
+const UrlImport = z.object({ url: z.string().min(1).max(2048) }).strict();
 
 /** An import as `/v1/imports/{id}` shows it: the job, and once its runner has begun, the import's report. */
 export const ImportView = JobView.extend({
-  report: ImportReport.nullable().describe('counts and the first 100 rejected records; null for books and until it starts'),
+  report: ImportReport.nullable().describe(
+    'counts and the first 100 rejected records; null for books and until it starts',
+  ),
 });
 /** `resource`; for books also what the file may leave out: `title`, `author`, `language`. */
 const ImportQuery = z
@@ -163,10 +170,48 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
     if (!query.success) {
       throw new JoblineError('VALIDATION_FAILED', 'invalid import query', { details: queryIssues(query.error) });
     }
+    if (req.is('application/json')) {
+      const body = UrlImport.safeParse(req.body ?? {});
+      if (!body.success) {
+        throw new JoblineError('VALIDATION_FAILED', 'the import request is invalid', {
+          details: toFieldIssues(body.error),
+        });
+      }
+      if (query.data.resource === 'books') {
+        throw new JoblineError('VALIDATION_FAILED', 'books are imported from an upload', {
+          details: [{ field: 'url', code: 'invalid_value', message: 'upload the manuscript or EPUB as `file`' }],
+        });
+      }
+      let request;
+      try {
+        request = parseCreateJob(
+          { type: 'data.import', payload: { resource: query.data.resource, url: body.data.url }, maxAttempts: 5 },
+          deps.limits,
+        );
+      } catch (err) {
+        // The client sent `url`, not a job payload: name the field as it knows it.
+        if (isJoblineError(err)) {
+          for (const issue of err.details) issue.field = issue.field.replace(/^payload\.url$/, 'url');
+        }
+        throw err;
+      }
+      const [view] = await deps.acceptJobs(req, res, [request]);
+      res
+        .status(202)
+        .location(`${req.baseUrl}/${view!.id}`)
+        .json({ ...view!, report: null });
+      return;
+    }
     if (!req.is('multipart/form-data')) {
-      throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the file as multipart/form-data, field `file`', {
-        details: [{ field: 'Content-Type', code: 'invalid_value', message: 'multipart/form-data' }],
-      });
+      throw new JoblineError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the file as multipart/form-data (field `file`), or {url} as JSON',
+        {
+          details: [
+            { field: 'Content-Type', code: 'invalid_value', message: 'multipart/form-data or application/json' },
+          ],
+        },
+      );
     }
     const tenantId = tenantOf(req);
     const jobId = randomUUID();

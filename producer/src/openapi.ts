@@ -466,7 +466,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
             'The multipart field `file` is streamed to the blob store (at most IMPORT_MAX_BYTES) and a job loads it: ' +
             '`data.import` for `users`, `articles`, `comments` or `mixed` (NDJSON, JSON array or CSV, told by type, ' +
             'name or content; every record validated, relations checked, rejected records reported), `book.import` ' +
-            'for `books` (a Markdown manuscript or an EPUB). The Idempotency-Key is bound to the file’s content.',
+            'for `books` (a Markdown manuscript or an EPUB). The Idempotency-Key is bound to the file’s content. ' +
+            'Instead of a file, `{url}` as JSON has the runner download it (SSRF-guarded) into the blob store first.',
           tags: ['imports'],
           parameters: [
             IdempotencyKeyParameter,
@@ -486,6 +487,16 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           requestBody: {
             required: true,
             content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['url'],
+                  additionalProperties: false,
+                  properties: {
+                    url: { type: 'string', maxLength: 2048, description: 'http(s), downloaded by the runner' },
+                  },
+                },
+              },
               'multipart/form-data': {
                 schema: {
                   type: 'object',

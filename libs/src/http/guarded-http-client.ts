@@ -1,4 +1,6 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { JoblineError, isJoblineError } from '../errors/jobline-error';
@@ -51,8 +53,19 @@ export interface OutboundResponse {
   redirects: number;
 }
 
+/** A response whose body is read as it arrives. */
+export interface OutboundStreamResponse extends Omit<OutboundResponse, 'body'> {
+  /** Errors with `OUTBOUND_RESPONSE_TOO_LARGE` once more than the cap has come. */
+  body: Readable;
+}
+
 export interface GuardedHttpClient {
   request(request: OutboundRequest): Promise<OutboundResponse>;
+  /**
+   * The same request, but the body is handed over as a stream of at most `maxBytes` (for files: a download is never
+   * held in memory). The timeout covers the wait for the response head; a stalled body fails on undici's idle timeout.
+   */
+  stream(request: OutboundRequest & { maxBytes: number }): Promise<OutboundStreamResponse>;
   /** Closes pooled connections once requests in flight are done. */
   close(): Promise<void>;
 }
@@ -82,7 +95,11 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions = {}):
     connect: { lookup: guardedLookup(options.lookup ?? systemLookup, allowList) },
   });
 
-  async function request(input: OutboundRequest): Promise<OutboundResponse> {
+  /** Sends the request, following redirects through the same checks, and hands the final response to `take`. */
+  async function exchange<T>(
+    input: OutboundRequest,
+    take: (response: Dispatcher.ResponseData, url: URL, method: string, redirects: number) => Promise<T>,
+  ): Promise<T> {
     let url = checkedUrl(input.url, allowList);
     const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
     const deadline = new AbortController();
@@ -122,13 +139,7 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions = {}):
           url = next;
           continue;
         }
-        return {
-          status: response.statusCode,
-          headers: definedHeaders(response.headers),
-          body: await readCapped(response, maxResponseBytes, url, method),
-          url: url.href,
-          redirects,
-        };
+        return await take(response, url, method, redirects);
       }
     } catch (err) {
       if (input.signal?.aborted) throw input.signal.reason;
@@ -144,7 +155,26 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions = {}):
     }
   }
 
-  return { request, close: () => agent.close() };
+  const request = (input: OutboundRequest) =>
+    exchange(input, async (response, url, method, redirects) => ({
+      status: response.statusCode,
+      headers: definedHeaders(response.headers),
+      body: await readCapped(response, maxResponseBytes, url, method),
+      url: url.href,
+      redirects,
+    }));
+
+  const stream = (input: OutboundRequest & { maxBytes: number }) =>
+    // The deadline is the head's: the body outlives this call, so only the caller's own signal may cut it short.
+    exchange({ ...input, signal: undefined }, async (response, url, _method, redirects) => ({
+      status: response.statusCode,
+      headers: definedHeaders(response.headers),
+      body: cappedStream(response, input.maxBytes, url, input.signal),
+      url: url.href,
+      redirects,
+    }));
+
+  return { request, stream, close: () => agent.close() };
 }
 
 const systemLookup: OutboundLookup = (hostname) => dns.lookup(hostname, { all: true });
@@ -244,6 +274,39 @@ async function readCapped(
     chunks.push(buffer);
   }
   return Buffer.concat(chunks, total);
+}
+
+/** The body as a stream that errors with `OUTBOUND_RESPONSE_TOO_LARGE` past `maxBytes`, and with the signal. */
+function cappedStream(
+  response: Dispatcher.ResponseData,
+  maxBytes: number,
+  url: URL,
+  signal: AbortSignal | undefined,
+): Readable {
+  const tooLarge = () =>
+    new JoblineError('OUTBOUND_RESPONSE_TOO_LARGE', `the response from ${url.host} exceeds ${maxBytes} bytes`);
+  let total = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      callback(total > maxBytes ? tooLarge() : null, chunk);
+    },
+  });
+  if (Number(response.headers['content-length']) > maxBytes) {
+    abandon(response.body);
+    capped.destroy(tooLarge());
+    return capped;
+  }
+  const stop = () => capped.destroy(signal?.reason as Error);
+  signal?.addEventListener('abort', stop, { once: true });
+  pipeline(response.body, capped).then(
+    () => signal?.removeEventListener('abort', stop),
+    (err: unknown) => {
+      signal?.removeEventListener('abort', stop);
+      capped.destroy(isJoblineError(err) ? err : outboundError(err, url));
+    },
+  );
+  return capped;
 }
 
 /** undici errors a body destroyed before its end with an abort, which nobody is left to listen for. */

@@ -11,11 +11,20 @@ export const DataImportPayload = z
   .object({
     resource: ImportTarget,
     /** The file, under the tenant's own prefix (`<tenantId>/…`), e.g. where `POST /v1/imports` stored an upload. */
-    blobKey: z.string().min(1).max(1024),
+    blobKey: z.string().min(1).max(1024).optional(),
+    /**
+     * Or where to download it from (http or https, SSRF-guarded): the runner copies it to the blob store first, and
+     * imports that copy, so that a rerun resumes on the same bytes.
+     */
+    url: z.string().max(2048).optional(),
     /** The file's format; when absent, taken from the blob's content type, its key's extension, or its first bytes. */
     format: RecordFormat.optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.blobKey === undefined) !== (p.url === undefined), {
+    message: 'give blobKey or url, one of them',
+    path: ['blobKey'],
+  });
 export type DataImportPayload = z.infer<typeof DataImportPayload>;
 
 /**

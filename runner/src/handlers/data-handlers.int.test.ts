@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,8 @@ import { text } from 'node:stream/consumers';
 import {
   connectMongo,
   createFileBlobStore,
+  createGuardedHttpClient,
+  parseOutboundAllowList,
   createLogger,
   dataCollections,
   ensureDataIndexes,
@@ -21,7 +25,7 @@ import {
 import { testInfra, testNamespace } from '@jobline/libs/testing';
 import { toErrorInfo } from '../execute-job';
 import { createDataExportHandler } from './data-export-handler';
-import { createDataImportHandler } from './data-import-handler';
+import { createDataImportHandler, type DataHandlerDeps } from './data-import-handler';
 import type { HandlerContext } from './job-handler';
 
 const logger = createLogger({ service: 'test', level: 'error' });
@@ -50,11 +54,17 @@ function context(progress: HandlerContext['progress'] = () => undefined): Handle
   return { signal: new AbortController().signal, idempotencyKey: 'key', attempt: 1, progress, logger };
 }
 
+let sourceBody = '';
+
 describe('data.import and data.export handlers', () => {
   let mongo: MongoConnection;
   let data: DataCollections;
   let blobs: BlobStore;
   let root: string;
+  let deps: DataHandlerDeps;
+  let source: Server;
+  let sourceUrl: string;
+  const served: string[] = [];
   const ns = testNamespace();
 
   beforeAll(async () => {
@@ -63,9 +73,25 @@ describe('data.import and data.export handlers', () => {
     await ensureDataIndexes(data);
     root = await mkdtemp(join(tmpdir(), 'jobline-data-handlers-'));
     blobs = createFileBlobStore({ root });
+    // Loopback is where the test's file server is; outbound requests may reach it only because it is allowed here.
+    deps = { data, blobs, http: createGuardedHttpClient({ allowList: parseOutboundAllowList('127.0.0.1/32') }) };
+    source = createServer((req, res) => {
+      served.push(req.url ?? '');
+      if (req.url === '/missing.ndjson') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/x-ndjson');
+      res.end(sourceBody);
+    });
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
+    await new Promise<void>((resolve) => source.close(() => resolve()));
+    await deps.http.close();
     await mongo.db.dropDatabase();
     await mongo.client.close();
     await rm(root, { recursive: true, force: true });
@@ -78,7 +104,7 @@ describe('data.import and data.export handlers', () => {
     await blobs.put(`${tenant}/uploads/1`, csv, { contentType: 'text/csv' });
     const importJob = job(tenant, 'data.import', { resource: 'users', blobKey: `${tenant}/uploads/1` });
     const progress: number[] = [];
-    const imported = await createDataImportHandler({ data, blobs })(
+    const imported = await createDataImportHandler(deps)(
       importJob,
       context((n) => progress.push(n)),
     );
@@ -95,12 +121,12 @@ describe('data.import and data.export handlers', () => {
     expect(report!.errors).toMatchObject([{ recordIndex: 1, code: 'VALIDATION_FAILED', line: 3 }]);
 
     // A rerun of the same job (the runner died before recording its outcome) finds the import done.
-    const rerun = await createDataImportHandler({ data, blobs })(importJob, context());
+    const rerun = await createDataImportHandler(deps)(importJob, context());
     expect(rerun.result).toMatchObject({ processed: 2, imported: 1, failed: 1, resumedAfter: 1 });
     expect(await data.records.users.countDocuments({ tenantId: tenant })).toBe(1);
 
     const exportJob = job(tenant, 'data.export', { resource: 'users', format: 'csv', fields: ['externalId', 'bio'] });
-    const exported = await createDataExportHandler({ data, blobs })(exportJob, context());
+    const exported = await createDataExportHandler(deps)(exportJob, context());
     const blobKey = `${tenant}/exports/${exportJob.id}/users.csv`;
     expect(exported.result).toMatchObject({ blobKey, contentType: 'text/csv', exported: 1 });
     expect(await text(await blobs.get(blobKey))).toBe(`externalId,bio\r\n${a},"Hi, I write"\r\n`);
@@ -108,7 +134,7 @@ describe('data.import and data.export handlers', () => {
   });
 
   it("refuses another tenant's upload, a missing blob and an invalid payload, for good", async () => {
-    const handler = createDataImportHandler({ data, blobs });
+    const handler = createDataImportHandler(deps);
     const refused = async (j: Job) => {
       try {
         await handler(j, context());
@@ -131,9 +157,43 @@ describe('data.import and data.export handlers', () => {
       code: 'VALIDATION_FAILED',
       retryable: false,
     });
-    const exportHandler = createDataExportHandler({ data, blobs });
+    const exportHandler = createDataExportHandler(deps);
     await expect(
       exportHandler(job('mallory', 'data.export', { resource: 'users', filters: { email: { $ne: '' } } }), context()),
     ).rejects.toMatchObject({ name: 'ZodError' });
+  });
+
+  it('imports from a url: downloads the file once into the blob store, and a rerun reads that copy', async () => {
+    const tenant = `t${randomUUID().slice(0, 8)}`;
+    const users = [randomUUID(), randomUUID()].map((id, i) => ({
+      externalId: id,
+      username: `u${i}`,
+      email: `u${i}@x.io`,
+    }));
+    sourceBody = users.map((u) => JSON.stringify(u)).join('\n');
+    const importJob = job(tenant, 'data.import', { resource: 'users', url: `${sourceUrl}/users.ndjson` });
+
+    const first = await createDataImportHandler(deps)(importJob, context());
+    expect(first.result).toMatchObject({ format: 'ndjson', processed: 2, imported: 2, failed: 0 });
+    expect(await blobs.stat(`${tenant}/imports/${importJob.id}/users.ndjson`)).toMatchObject({
+      contentType: 'application/x-ndjson',
+    });
+
+    sourceBody = 'the source changed meanwhile';
+    const rerun = await createDataImportHandler(deps)(importJob, context());
+    expect(rerun.result).toMatchObject({ processed: 2, imported: 2, failed: 0 });
+    expect(served.filter((url) => url === '/users.ndjson')).toHaveLength(1);
+    expect(await data.records.users.countDocuments({ tenantId: tenant })).toBe(2);
+
+    const missing = job(tenant, 'data.import', { resource: 'users', url: `${sourceUrl}/missing.ndjson` });
+    await expect(createDataImportHandler(deps)(missing, context())).rejects.toMatchObject({
+      code: 'OUTBOUND_UNEXPECTED_STATUS',
+      retryable: false,
+    });
+    const blocked = job(tenant, 'data.import', { resource: 'users', url: 'http://10.0.0.1/users.ndjson' });
+    await expect(createDataImportHandler(deps)(blocked, context())).rejects.toMatchObject({
+      code: 'OUTBOUND_ADDRESS_BLOCKED',
+      retryable: false,
+    });
   });
 });
