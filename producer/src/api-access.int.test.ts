@@ -1,94 +1,34 @@
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  allTopics,
-  announceCancellation,
-  connectMongo,
-  connectRedis,
-  createJobCache,
-  createKafka,
-  createKafkaEventPublisher,
-  createLogger,
-  ensureIndexes,
-  ensureTopics,
-  joblineCollections,
-  topicNames,
-  type KafkaEventPublisher,
-  type MongoConnection,
-} from '@jobline/libs';
-import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
-import { createApp, type AppDeps } from './app';
+import { connectRedis, createLogger } from '@jobline/libs';
+import { readJson, waitFor } from '@jobline/libs/testing';
+import type { AppDeps } from './app';
 import { cachedTokenLookup } from './auth';
-import { createIdempotencyStore } from './idempotency';
-import { createJobReader } from './job-reader';
+import { startTestApp, type TestApp } from './testing/test-app';
 import { apiTokensCollection, createTokenStore, ensureTokenIndexes, type TokenStore } from './tokens';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
 describe('tokens, rate limits and HTTP headers against Kafka, Redis and MongoDB', () => {
-  const ns = testNamespace();
-  const topics = topicNames(ns.topicPrefix);
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let admin: Admin;
-  let publisher: KafkaEventPublisher;
+  let stack: TestApp;
   let store: TokenStore;
-  let baseDeps: AppDeps;
-  const servers: Server[] = [];
 
   beforeAll(async () => {
-    const infra = testInfra();
-    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-producer-access', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 1, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    const collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
-    const apiTokens = apiTokensCollection(mongo.db);
+    stack = await startTestApp({ clientId: 'test-producer-access', logger });
+    const apiTokens = apiTokensCollection(stack.mongo.db);
     await ensureTokenIndexes(apiTokens);
     store = createTokenStore(apiTokens);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    baseDeps = {
-      publisher,
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
-      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
-      replayWaitMs: 5000,
-      batchMaxJobs: 5,
-      tokens: new Map([['env-token', 'tenant-env']]),
-      tokenLookup: cachedTokenLookup(store),
-      readiness: {},
-      maxBodyBytes: 10_000,
-      retryAfterSeconds: 7,
-      logger,
-      now: () => new Date(),
-    };
   });
 
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
-  });
+  afterAll(() => stack.close());
 
-  async function start(overrides: Partial<AppDeps> = {}): Promise<string> {
-    const server = createApp({ ...baseDeps, ...overrides }).listen(0, '127.0.0.1');
-    servers.push(server);
-    await new Promise((resolve) => server.once('listening', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
+  const start = async (overrides: Partial<AppDeps> = {}): Promise<string> =>
+    (
+      await stack.start({
+        tokens: new Map([['env-token', 'tenant-env']]),
+        tokenLookup: cachedTokenLookup(store),
+        ...overrides,
+      })
+    ).baseUrl;
   const list = (base: string, authorization?: string) =>
     fetch(`${base}/v1/jobs`, { headers: authorization ? { authorization } : {} });
 
@@ -145,7 +85,12 @@ describe('tokens, rate limits and HTTP headers against Kafka, Redis and MongoDB'
   describe('rate limits', () => {
     it('answer 429 with RateLimit headers past the limit and recover after the window', async () => {
       const base = await start({
-        rateLimit: { redis, keyPrefix: ns.redisPrefix, defaultLimit: { points: 3, windowSeconds: 1 }, logger },
+        rateLimit: {
+          redis: stack.redis,
+          keyPrefix: stack.ns.redisPrefix,
+          defaultLimit: { points: 3, windowSeconds: 1 },
+          logger,
+        },
       });
       const remaining: (string | null)[] = [];
       for (let i = 0; i < 3; i++) {
@@ -178,7 +123,12 @@ describe('tokens, rate limits and HTTP headers against Kafka, Redis and MongoDB'
 
     it('use a token’s own limit over the default, counted per token', async () => {
       const base = await start({
-        rateLimit: { redis, keyPrefix: ns.redisPrefix, defaultLimit: { points: 100, windowSeconds: 60 }, logger },
+        rateLimit: {
+          redis: stack.redis,
+          keyPrefix: stack.ns.redisPrefix,
+          defaultLimit: { points: 100, windowSeconds: 60 },
+          logger,
+        },
       });
       const { token } = await store.create({ tenantId: 'tenant-slow', rateLimit: { points: 1, windowSeconds: 60 } });
       const first = await list(base, `Bearer ${token}`);
@@ -197,7 +147,12 @@ describe('tokens, rate limits and HTTP headers against Kafka, Redis and MongoDB'
     it('let requests through when Redis does not answer', async () => {
       const absent = connectRedis('redis://127.0.0.1:1');
       const base = await start({
-        rateLimit: { redis: absent, keyPrefix: ns.redisPrefix, defaultLimit: { points: 1, windowSeconds: 60 }, logger },
+        rateLimit: {
+          redis: absent,
+          keyPrefix: stack.ns.redisPrefix,
+          defaultLimit: { points: 1, windowSeconds: 60 },
+          logger,
+        },
       });
       for (let i = 0; i < 3; i++) {
         const res = await list(base, 'Bearer env-token');

@@ -1,94 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  announceCancellation,
-  connectMongo,
-  connectRedis,
-  createJobCache,
   createKafka,
   createKafkaEventPublisher,
   createLogger,
   createMetricsRegistry,
-  ensureIndexes,
-  allTopics,
-  ensureTopics,
-  joblineCollections,
-  topicNames,
   type EventPublisher,
   type JobDocument,
   type JobView,
-  type KafkaEventPublisher,
-  type MongoConnection,
 } from '@jobline/libs';
-import { metricValue, readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
-import { createIdempotencyStore } from './idempotency';
-import { createApp, type AppDeps } from './app';
-import { createJobReader } from './job-reader';
+import { metricValue, readJson, tapEvents, testInfra } from '@jobline/libs/testing';
+import type { AppDeps } from './app';
 import { createProducerMetrics } from './request-telemetry';
+import { listenApp, startTestApp, type ListeningApp, type TestApp } from './testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
 describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
-  const ns = testNamespace();
-  const topics = topicNames(ns.topicPrefix);
-  let server: Server;
+  let stack: TestApp;
   let base: string;
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let admin: Admin;
-  let publisher: KafkaEventPublisher;
   let tap: Awaited<ReturnType<typeof tapEvents>>;
   let appDeps: AppDeps;
 
   beforeAll(async () => {
-    const infra = testInfra();
-    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-producer', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    const collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    appDeps = {
-      publisher,
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
-      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
-      replayWaitMs: 5000,
-      batchMaxJobs: 5,
-      tokens: new Map([
-        ['token-a', 'tenant-a'],
-        ['token-b', 'tenant-b'],
-      ]),
-      readiness: { redis: () => redis.ping() },
-      maxBodyBytes: 10_000,
-      retryAfterSeconds: 7,
-      logger,
-      now: () => new Date(),
-    };
-    server = createApp(appDeps).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    tap = await tapEvents(kafka, topics.events);
+    stack = await startTestApp({ clientId: 'test-producer', eventPartitions: 3 });
+    appDeps = { ...stack.deps, readiness: { redis: () => stack.redis.ping() } };
+    base = (await stack.start(appDeps)).baseUrl;
+    tap = await tapEvents(stack.kafka, stack.topics.events);
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await tap.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   const postTo = (url: string, body: unknown, token = 'token-a', headers: Record<string, string> = {}) =>
@@ -162,7 +104,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       finishedAt: '2026-01-01T00:00:01.000Z',
       position: { partition: 0, offset: 9 },
     } satisfies JobDocument;
-    await mongo.db.collection<JobDocument>('jobs').insertOne(doc);
+    await stack.mongo.db.collection<JobDocument>('jobs').insertOne(doc);
 
     const res = await get(doc.id);
 
@@ -172,8 +114,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
   });
 
   /** Messages ever written to the event topic: unchanged means nothing reached Kafka. */
-  const eventsInLog = async () =>
-    (await admin.fetchTopicOffsets(topics.events)).reduce((sum, p) => sum + Number(p.high), 0);
+  const eventsInLog = () => stack.eventsInLog();
 
   it.each([
     ['an unknown job type', { type: 'teleport' }, 'type'],
@@ -382,17 +323,15 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     it('answers 503 when Kafka does not take the batch, caches nothing and frees its Idempotency-Key', async () => {
       const kafka = createKafka({ brokers: testInfra().brokers, clientId: 'test-producer-down', logger });
       // Never connected: every publish fails as it does when Kafka is away.
-      const down = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-      const downServer = createApp({ ...appDeps, publisher: down }).listen(0, '127.0.0.1');
-      await new Promise((resolve) => downServer.once('listening', resolve));
-      const cachedJobs = async () => (await redis.keys(`${ns.redisPrefix}job:*`)).length;
+      const down = createKafkaEventPublisher(kafka, { topic: stack.topics.events, timeoutMs: 5000 });
+      const downApp = await listenApp({ ...appDeps, publisher: down });
+      const cachedJobs = async () => (await stack.redis.keys(`${stack.ns.redisPrefix}job:*`)).length;
       const [cachedBefore, logBefore] = [await cachedJobs(), await eventsInLog()];
       const key = `k-${randomUUID()}`;
       const body = { jobs: [{ type: 'noop' }, { type: 'noop' }] };
 
       try {
-        const { port } = downServer.address() as AddressInfo;
-        const res = await postTo(`http://127.0.0.1:${port}/v1/jobs/batch`, body, 'token-a', { 'idempotency-key': key });
+        const res = await postTo(`${downApp.baseUrl}/v1/jobs/batch`, body, 'token-a', { 'idempotency-key': key });
 
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('7');
@@ -400,7 +339,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
         expect(await cachedJobs()).toBe(cachedBefore);
         expect(await eventsInLog()).toBe(logBefore);
       } finally {
-        await new Promise((resolve) => downServer.close(resolve));
+        await downApp.close();
       }
 
       const retry = await postBatch(body, { 'idempotency-key': key });
@@ -412,7 +351,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
   describe('metrics, request ids and request logs', () => {
     const lines: string[] = [];
     const registry = createMetricsRegistry('producer');
-    let observed: Server;
+    let observed: ListeningApp;
     let url: string;
 
     beforeAll(async () => {
@@ -423,21 +362,20 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
         publish: async (events) => {
           if (events.some((e) => e.type === 'JobRequested' && e.data.type === 'sleep'))
             throw new Error('broker exploded');
-          return publisher.publish(events);
+          return stack.publisher.publish(events);
         },
       };
-      observed = createApp({
+      observed = await listenApp({
         ...appDeps,
         publisher: failing,
         logger: captured,
         metrics: createProducerMetrics(registry),
-      }).listen(0, '127.0.0.1');
-      await new Promise((resolve) => observed.once('listening', resolve));
-      url = `http://127.0.0.1:${(observed.address() as AddressInfo).port}`;
+      });
+      url = observed.baseUrl;
     });
 
     afterAll(async () => {
-      await new Promise((resolve) => observed.close(resolve));
+      await observed.close();
     });
 
     const post = (body: unknown, headers: Record<string, string> = {}) =>

@@ -1,31 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  allTopics,
-  announceCancellation,
-  connectMongo,
-  connectRedis,
-  createJobCache,
-  createKafka,
-  createKafkaEventPublisher,
-  createLogger,
-  ensureIndexes,
-  ensureTopics,
-  evolve,
-  joblineCollections,
-  topicNames,
-  type JoblineCollections,
-  type KafkaEventPublisher,
-  type MongoConnection,
-} from '@jobline/libs';
-import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
-import { createApp } from './app';
+import { createLogger, evolve } from '@jobline/libs';
+import { readJson, tapEvents } from '@jobline/libs/testing';
 import { MAX_PAYLOAD_DEPTH, jobRequestedEvent, parseCreateJob } from './create-job-request';
-import { createIdempotencyStore } from './idempotency';
-import { createJobReader } from './job-reader';
+import { startTestApp, type TestApp } from './testing/test-app';
 
 /** The bounds this app is configured with, small so that a test reaches them with small requests. */
 const MAX_BODY_BYTES = 16_384;
@@ -50,64 +27,30 @@ const list = (query: string): Probe => ({ method: 'GET', path: `/v1/jobs?${query
 const manyEntries = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
 
 describe('bounds on client input, answered with problem+json naming the field', () => {
-  const ns = testNamespace();
-  const topics = topicNames(ns.topicPrefix);
   const logLines: string[] = [];
-  let server: Server;
+  let stack: TestApp;
   let base: string;
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let admin: Admin;
-  let publisher: KafkaEventPublisher;
-  let collections: JoblineCollections;
   let tap: Awaited<ReturnType<typeof tapEvents>>;
 
   beforeAll(async () => {
-    const infra = testInfra();
     const logger = createLogger({ service: 'producer', level: 'debug' });
     for (const transport of logger.transports) transport.silent = true;
     logger.on('data', (info: unknown) => logLines.push(JSON.stringify(info)));
-    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-input-bounds', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 1, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    server = createApp({
-      publisher,
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
-      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
-      replayWaitMs: 5000,
+    stack = await startTestApp({ clientId: 'test-input-bounds', logger });
+    const app = await stack.start({
       batchMaxJobs: BATCH_MAX_JOBS,
       maxPayloadBytes: MAX_PAYLOAD_BYTES,
       tokens: new Map([['token-a', 'tenant-a']]),
-      readiness: {},
       maxBodyBytes: MAX_BODY_BYTES,
       retryAfterSeconds: 1,
-      logger,
-      now: () => new Date(),
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    tap = await tapEvents(kafka, topics.events);
+    });
+    base = app.baseUrl;
+    tap = await tapEvents(stack.kafka, stack.topics.events);
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await tap.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   const send = ({ method = 'POST', path, body, headers = {} }: Probe) =>
@@ -122,8 +65,7 @@ describe('bounds on client input, answered with problem+json naming the field', 
     });
 
   /** Messages ever written to the event topic: unchanged means nothing reached Kafka. */
-  const eventsInLog = async () =>
-    (await admin.fetchTopicOffsets(topics.events)).reduce((sum, p) => sum + Number(p.high), 0);
+  const eventsInLog = () => stack.eventsInLog();
 
   const fieldsOf = (problem: { errors?: { field: string }[] }) => (problem.errors ?? []).map((e) => e.field);
 
@@ -301,7 +243,7 @@ describe('bounds on client input, answered with problem+json naming the field', 
   it('filters on a metadata key named __proto__ like on any other key, instead of ignoring the filter', async () => {
     const request = parseCreateJob({ type: 'noop', metadata: { team: 'red' } });
     const job = evolve(null, jobRequestedEvent(request, 'tenant-a', new Date()))!;
-    await collections.jobs.insertOne({ ...job, _id: job.id, position: { partition: 0, offset: 0 } });
+    await stack.collections.jobs.insertOne({ ...job, _id: job.id, position: { partition: 0, offset: 0 } });
 
     const all = await readJson(await send(list('')));
     const red = await readJson(await send(list('metadata.team=red')));

@@ -1,30 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import {
-  allTopics,
-  announceCancellation,
-  connectMongo,
-  connectRedis,
-  createJobCache,
-  createKafka,
-  createKafkaEventPublisher,
-  createLogger,
-  ensureIndexes,
-  ensureTopics,
-  joblineCollections,
-  topicNames,
-  type KafkaEventPublisher,
-  type MongoConnection,
-} from '@jobline/libs';
-import { testInfra, testNamespace } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
-import { createApp } from './app';
-import { createIdempotencyStore } from './idempotency';
-import { createJobReader } from './job-reader';
+import { createLogger } from '@jobline/libs';
 import { ProblemDetails } from './problem-details';
+import { startTestApp, type TestApp } from './testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const BATCH_MAX_JOBS = 5;
@@ -184,65 +162,27 @@ const rawUrlText = fc.string({
 });
 
 describe('invalid input never yields a 5xx (property-based)', () => {
-  const ns = testNamespace();
-  const topics = topicNames(ns.topicPrefix);
-  let server: Server;
+  let stack: TestApp;
   let base: string;
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let admin: Admin;
-  let publisher: KafkaEventPublisher;
   /** Events in the log after the previous request. */
   let logged = 0;
 
   beforeAll(async () => {
-    const infra = testInfra();
-    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-invalid-input', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 1, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    const collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    server = createApp({
-      publisher,
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
-      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
-      replayWaitMs: 5000,
+    stack = await startTestApp({ clientId: 'test-invalid-input', logger });
+    const app = await stack.start({
       batchMaxJobs: BATCH_MAX_JOBS,
       maxPayloadBytes: 4096,
       tokens: new Map([['token-a', 'tenant-a']]),
-      readiness: {},
       maxBodyBytes: 65_536,
       retryAfterSeconds: 1,
-      logger,
-      now: () => new Date(),
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    logged = await eventsInLog();
+    });
+    base = app.baseUrl;
+    logged = await stack.eventsInLog();
   });
 
-  afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
-  });
+  afterAll(() => stack.close());
 
-  /** Messages ever written to the event topic. */
-  async function eventsInLog() {
-    return (await admin.fetchTopicOffsets(topics.events)).reduce((sum, p) => sum + Number(p.high), 0);
-  }
+  const eventsInLog = () => stack.eventsInLog();
 
   const request = (method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { method, headers: { authorization: 'Bearer token-a', ...headers }, body });

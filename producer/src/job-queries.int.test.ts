@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  connectMongo,
-  connectRedis,
   createJobCache,
   createLogger,
-  ensureIndexes,
   evolve,
-  joblineCollections,
   newEvent,
   toJobView,
   type JobDocument,
@@ -17,14 +11,10 @@ import {
   type JobStatus,
   type JobView,
   type JoblineCollections,
-  type MongoConnection,
 } from '@jobline/libs';
-import { readJson, testInfra, testNamespace } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import { createApp } from './app';
+import { readJson } from '@jobline/libs/testing';
 import { jobRequestedEvent, parseCreateJob } from './create-job-request';
-import { createIdempotencyStore } from './idempotency';
-import { createJobReader } from './job-reader';
+import { connectTestStores, listenApp, type ListeningApp, type TestStores } from './testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
@@ -46,11 +36,9 @@ const newestFirst = (a: JobDocument, b: JobDocument) =>
   a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 describe('GET /v1/jobs and GET /v1/jobs/{id}/events against MongoDB and Redis', () => {
-  const ns = testNamespace();
-  let server: Server;
+  let stores: TestStores;
+  let app: ListeningApp;
   let base: string;
-  let mongo: MongoConnection;
-  let redis: Redis;
   let collections: JoblineCollections;
 
   // tenant-a: one job of each status, at minutes 0..5; tenant-b: one job at minute 2, matching tenant-a's filters.
@@ -67,20 +55,15 @@ describe('GET /v1/jobs and GET /v1/jobs/{id}/events against MongoDB and Redis', 
   const c = Array.from({ length: 25 }, (_, i) => jobDocument('tenant-c', at(10 + (i % 5))));
 
   beforeAll(async () => {
-    const infra = testInfra();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
+    stores = await connectTestStores(logger);
+    collections = stores.collections;
     await collections.jobs.insertMany([...a, b, ...c]);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    server = createApp({
+    app = await listenApp({
       publisher: { publish: () => Promise.reject(new Error('these tests only read')) },
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
+      cache: stores.cache,
+      reader: stores.reader,
       announceCancellation: () => Promise.resolve(),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
+      idempotency: stores.idempotency,
       replayWaitMs: 1000,
       batchMaxJobs: 5,
       tokens: new Map(['a', 'b', 'c'].map((t) => [`token-${t}`, `tenant-${t}`])),
@@ -89,17 +72,13 @@ describe('GET /v1/jobs and GET /v1/jobs/{id}/events against MongoDB and Redis', 
       retryAfterSeconds: 1,
       logger,
       now: () => new Date(),
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    base = app.baseUrl;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([mongo.client.close(), redis.quit()]);
+    await app.close();
+    await stores.close();
   });
 
   const get = (path: string, token = 'token-a') =>
@@ -269,7 +248,7 @@ describe('GET /v1/jobs and GET /v1/jobs/{id}/events against MongoDB and Redis', 
       const view = toJobView(
         evolve(null, jobRequestedEvent(parseCreateJob({ type: 'noop' }), 'tenant-a', new Date()))!,
       );
-      await createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }).putIfAbsent({
+      await createJobCache(stores.redis, { keyPrefix: stores.ns.redisPrefix, ttlSeconds: 60 }).putIfAbsent({
         tenantId: 'tenant-a',
         view,
       });

@@ -1,87 +1,22 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  allTopics,
-  announceCancellation,
-  connectMongo,
-  connectRedis,
-  createJobCache,
-  createKafka,
-  createKafkaEventPublisher,
-  createLogger,
-  ensureIndexes,
-  ensureTopics,
-  joblineCollections,
-  topicNames,
-  type KafkaEventPublisher,
-  type MongoConnection,
-} from '@jobline/libs';
-import { readJson, tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
-import { createApp } from './app';
-import { createIdempotencyStore } from './idempotency';
-import { createJobReader } from './job-reader';
+import { readJson, tapEvents } from '@jobline/libs/testing';
+import { startTestApp, type TestApp } from './testing/test-app';
 
-const logger = createLogger({ service: 'test', level: 'error' });
 const HOOK = 'https://hooks.example.com/timers';
 
 describe('timers over HTTP against Kafka, Redis and MongoDB', () => {
-  const ns = testNamespace();
-  const topics = topicNames(ns.topicPrefix);
-  let server: Server;
+  let stack: TestApp;
   let base: string;
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let admin: Admin;
-  let publisher: KafkaEventPublisher;
   let tap: Awaited<ReturnType<typeof tapEvents>>;
 
   beforeAll(async () => {
-    const infra = testInfra();
-    const kafka = createKafka({ brokers: infra.brokers, clientId: 'test-timers', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
-    const collections = joblineCollections(mongo.db);
-    await ensureIndexes(collections);
-    const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    server = createApp({
-      publisher,
-      cache,
-      reader: createJobReader({ cache, jobs: collections.jobs, jobEvents: collections.jobEvents, logger }),
-      announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
-      idempotency: createIdempotencyStore(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 }),
-      replayWaitMs: 5000,
-      batchMaxJobs: 5,
-      tokens: new Map([
-        ['token-a', 'tenant-a'],
-        ['token-b', 'tenant-b'],
-      ]),
-      readiness: {},
-      maxBodyBytes: 200_000,
-      retryAfterSeconds: 7,
-      logger,
-      now: () => new Date(),
-    }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    tap = await tapEvents(kafka, topics.events);
+    stack = await startTestApp({ clientId: 'test-timers', eventPartitions: 3 });
+    base = (await stack.start({ maxBodyBytes: 200_000 })).baseUrl;
+    tap = await tapEvents(stack.kafka, stack.topics.events);
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await tap.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   const post = (path: string, body: unknown, token = 'token-a', headers: Record<string, string> = {}) =>
@@ -92,8 +27,7 @@ describe('timers over HTTP against Kafka, Redis and MongoDB', () => {
     });
   const get = (path: string, token = 'token-a') =>
     fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  const eventsInLog = async () =>
-    (await admin.fetchTopicOffsets(topics.events)).reduce((sum, p) => sum + Number(p.high), 0);
+  const eventsInLog = () => stack.eventsInLog();
 
   it('creates a timer as an http job in Kafka and answers 201 with the time left', async () => {
     const before = Date.now();
@@ -157,7 +91,7 @@ describe('timers over HTTP against Kafka, Redis and MongoDB', () => {
 
   it('replays the same timer for a repeated Idempotency-Key and refuses the key with another body', async () => {
     const body = { url: HOOK, seconds: 300, payload: 'once' };
-    const headers = { 'idempotency-key': `timer-${ns.database}` };
+    const headers = { 'idempotency-key': `timer-${stack.ns.database}` };
     const first = await post('/v1/timers', body, 'token-a', headers);
     const before = await eventsInLog();
 
