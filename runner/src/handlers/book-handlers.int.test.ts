@@ -3,18 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import {
-  DEFAULT_BACKOFF,
-  JoblineError,
-  connectMongo,
-  createFileBlobStore,
-  createLogger,
-  evolve,
-  newEvent,
-  type BlobStore,
-  type Job,
-  type MongoConnection,
-} from '@jobline/libs';
+import { connectMongo, createFileBlobStore, type BlobStore, type MongoConnection } from '@jobline/libs';
 import { testInfra, testNamespace } from '@jobline/libs/testing';
 import type { Collection } from 'mongodb';
 import { type BookDocument, booksCollection, ensureBookIndexes, saveBook } from '../books/book-store';
@@ -24,51 +13,11 @@ import { inspectPdf } from '../books/testing/inspect-pdf';
 import { SAMPLE_BOOK } from '../books/testing/sample-book';
 import { createBookExportHandler, type BookExportResult } from './book-export-handler';
 import { createBookImportHandler, type BookImportResult } from './book-import-handler';
-import type { HandlerContext } from './job-handler';
+import { handlerContext, jobFailure, requestedJob } from './testing/handler-fixtures';
 
 const TENANT = 'acme';
 const T0 = new Date('2026-03-01T12:00:00.000Z');
-const logger = createLogger({ service: 'test', level: 'error' });
-
-function job(type: string, payload: unknown, tenantId = TENANT): Job {
-  const requested = newEvent(
-    'JobRequested',
-    { jobId: randomUUID(), tenantId, source: 'producer', now: T0 },
-    {
-      type,
-      payload,
-      runAt: null,
-      maxAttempts: 3,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
-  return evolve(null, requested)!;
-}
-
-function context(): HandlerContext {
-  return {
-    signal: new AbortController().signal,
-    idempotencyKey: 'job-key-1',
-    attempt: 1,
-    progress: () => undefined,
-    logger,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<JoblineError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof JoblineError) return err;
-    throw err;
-  }
-  throw new Error('expected the job to fail');
-}
+const job = (type: string, payload: unknown, tenantId = TENANT) => requestedJob(type, payload, { tenantId, now: T0 });
 
 describe('book handlers against MongoDB and the file blob store', () => {
   const ns = testNamespace();
@@ -100,7 +49,7 @@ describe('book handlers against MongoDB and the file blob store', () => {
 
   it('exports a stored book as an EPUB to the tenant’s exports, identified by the book id', async () => {
     const exportJob = job('book.export', { bookId, format: 'epub' });
-    const { result } = await handlers().exportBook(exportJob, context());
+    const { result } = await handlers().exportBook(exportJob, handlerContext());
     const blobKey = `${TENANT}/exports/${exportJob.id}/book.epub`;
     expect(result).toEqual({
       bookId,
@@ -118,7 +67,7 @@ describe('book handlers against MongoDB and the file blob store', () => {
 
   it('exports a stored book as a PDF', async () => {
     const exportJob = job('book.export', { bookId, format: 'pdf' });
-    const { result } = await handlers().exportBook(exportJob, context());
+    const { result } = await handlers().exportBook(exportJob, handlerContext());
     const { blobKey, contentType } = result as BookExportResult;
     expect(contentType).toBe('application/pdf');
     writeFileSync(join(dir, 'check.pdf'), await buffer(await blobStore.get(blobKey)));
@@ -132,7 +81,7 @@ describe('book handlers against MongoDB and the file blob store', () => {
       job('book.export', { bookId, format: 'epub' }, 'other-tenant'),
       job('book.export', { bookId: randomUUID(), format: 'pdf' }),
     ]) {
-      const error = await failure(handlers().exportBook(exportJob, context()));
+      const error = await jobFailure(handlers().exportBook(exportJob, handlerContext()));
       expect(error).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false });
       expect(error.details[0]?.field).toBe('payload.bookId');
     }
@@ -142,9 +91,9 @@ describe('book handlers against MongoDB and the file blob store', () => {
     const blobKey = `${TENANT}/uploads/${randomUUID()}/manuscript.md`;
     await blobStore.put(blobKey, '# The Log\n\n## Events\n\nEvery change.\n\n## Partitions\n\nKeys.\n');
     const importJob = job('book.import', { blobKey, format: 'markdown', author: 'Ada', language: 'en-gb' });
-    const first = await handlers().importBook(importJob, context());
+    const first = await handlers().importBook(importJob, handlerContext());
     expect(first.result).toEqual({ bookId: importJob.id, title: 'The Log', chapters: 2 } satisfies BookImportResult);
-    await handlers().importBook(importJob, context());
+    await handlers().importBook(importJob, handlerContext());
     expect(await books.countDocuments({ _id: importJob.id })).toBe(1);
     expect(await books.findOne({ _id: importJob.id })).toEqual({
       _id: importJob.id,
@@ -165,7 +114,7 @@ describe('book handlers against MongoDB and the file blob store', () => {
     const blobKey = `${TENANT}/uploads/${randomUUID()}/book.epub`;
     await blobStore.put(blobKey, await buffer(writeEpub(SAMPLE_BOOK, { identifier: bookId, modified: T0 })));
     const importJob = job('book.import', { blobKey, format: 'epub' });
-    expect((await handlers().importBook(importJob, context())).result).toEqual({
+    expect((await handlers().importBook(importJob, handlerContext())).result).toEqual({
       bookId: importJob.id,
       title: SAMPLE_BOOK.title,
       chapters: 3,
@@ -183,7 +132,7 @@ describe('book handlers against MongoDB and the file blob store', () => {
       [{ blobKey: notEpub, format: 'epub' }, 'VALIDATION_FAILED', /not an EPUB: not a zip archive/],
     ];
     for (const [payload, code, message] of cases) {
-      const error = await failure(handlers().importBook(job('book.import', payload), context()));
+      const error = await jobFailure(handlers().importBook(job('book.import', payload), handlerContext()));
       expect(error).toMatchObject({ code, retryable: false, message: expect.stringMatching(message) });
     }
   });

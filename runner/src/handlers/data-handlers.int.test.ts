@@ -10,13 +10,9 @@ import {
   createFileBlobStore,
   createGuardedHttpClient,
   parseOutboundAllowList,
-  createLogger,
   dataCollections,
   ensureDataIndexes,
-  evolve,
-  newEvent,
   readImportReport,
-  DEFAULT_BACKOFF,
   type BlobStore,
   type DataCollections,
   type Job,
@@ -26,33 +22,9 @@ import { testInfra, testNamespace } from '@jobline/libs/testing';
 import { toErrorInfo } from '../execute-job';
 import { createDataExportHandler } from './data-export-handler';
 import { createDataImportHandler, type DataHandlerDeps } from './data-import-handler';
-import type { HandlerContext } from './job-handler';
+import { handlerContext, requestedJob } from './testing/handler-fixtures';
 
-const logger = createLogger({ service: 'test', level: 'error' });
-
-function job(tenantId: string, type: string, payload: unknown): Job {
-  const requested = newEvent(
-    'JobRequested',
-    { jobId: randomUUID(), tenantId, source: 'producer', now: new Date() },
-    {
-      type,
-      payload,
-      runAt: null,
-      maxAttempts: 3,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
-  return evolve(null, requested)!;
-}
-
-function context(progress: HandlerContext['progress'] = () => undefined): HandlerContext {
-  return { signal: new AbortController().signal, idempotencyKey: 'key', attempt: 1, progress, logger };
-}
+const job = (tenantId: string, type: string, payload: unknown) => requestedJob(type, payload, { tenantId });
 
 let sourceBody = '';
 
@@ -106,7 +78,7 @@ describe('data.import and data.export handlers', () => {
     const progress: number[] = [];
     const imported = await createDataImportHandler(deps)(
       importJob,
-      context((n) => progress.push(n)),
+      handlerContext({ progress: (n) => progress.push(n) }),
     );
 
     expect(imported.result).toMatchObject({
@@ -121,12 +93,12 @@ describe('data.import and data.export handlers', () => {
     expect(report!.errors).toMatchObject([{ recordIndex: 1, code: 'VALIDATION_FAILED', line: 3 }]);
 
     // A rerun of the same job (the runner died before recording its outcome) finds the import done.
-    const rerun = await createDataImportHandler(deps)(importJob, context());
+    const rerun = await createDataImportHandler(deps)(importJob, handlerContext());
     expect(rerun.result).toMatchObject({ processed: 2, imported: 1, failed: 1, resumedAfter: 1 });
     expect(await data.records.users.countDocuments({ tenantId: tenant })).toBe(1);
 
     const exportJob = job(tenant, 'data.export', { resource: 'users', format: 'csv', fields: ['externalId', 'bio'] });
-    const exported = await createDataExportHandler(deps)(exportJob, context());
+    const exported = await createDataExportHandler(deps)(exportJob, handlerContext());
     const blobKey = `${tenant}/exports/${exportJob.id}/users.csv`;
     expect(exported.result).toMatchObject({ blobKey, contentType: 'text/csv', exported: 1 });
     expect(await text(await blobs.get(blobKey))).toBe(`externalId,bio\r\n${a},"Hi, I write"\r\n`);
@@ -137,7 +109,7 @@ describe('data.import and data.export handlers', () => {
     const handler = createDataImportHandler(deps);
     const refused = async (j: Job) => {
       try {
-        await handler(j, context());
+        await handler(j, handlerContext());
       } catch (err) {
         return toErrorInfo(err);
       }
@@ -159,7 +131,10 @@ describe('data.import and data.export handlers', () => {
     });
     const exportHandler = createDataExportHandler(deps);
     await expect(
-      exportHandler(job('mallory', 'data.export', { resource: 'users', filters: { email: { $ne: '' } } }), context()),
+      exportHandler(
+        job('mallory', 'data.export', { resource: 'users', filters: { email: { $ne: '' } } }),
+        handlerContext(),
+      ),
     ).rejects.toMatchObject({ name: 'ZodError' });
   });
 
@@ -173,25 +148,25 @@ describe('data.import and data.export handlers', () => {
     sourceBody = users.map((u) => JSON.stringify(u)).join('\n');
     const importJob = job(tenant, 'data.import', { resource: 'users', url: `${sourceUrl}/users.ndjson` });
 
-    const first = await createDataImportHandler(deps)(importJob, context());
+    const first = await createDataImportHandler(deps)(importJob, handlerContext());
     expect(first.result).toMatchObject({ format: 'ndjson', processed: 2, imported: 2, failed: 0 });
     expect(await blobs.stat(`${tenant}/imports/${importJob.id}/users.ndjson`)).toMatchObject({
       contentType: 'application/x-ndjson',
     });
 
     sourceBody = 'the source changed meanwhile';
-    const rerun = await createDataImportHandler(deps)(importJob, context());
+    const rerun = await createDataImportHandler(deps)(importJob, handlerContext());
     expect(rerun.result).toMatchObject({ processed: 2, imported: 2, failed: 0 });
     expect(served.filter((url) => url === '/users.ndjson')).toHaveLength(1);
     expect(await data.records.users.countDocuments({ tenantId: tenant })).toBe(2);
 
     const missing = job(tenant, 'data.import', { resource: 'users', url: `${sourceUrl}/missing.ndjson` });
-    await expect(createDataImportHandler(deps)(missing, context())).rejects.toMatchObject({
+    await expect(createDataImportHandler(deps)(missing, handlerContext())).rejects.toMatchObject({
       code: 'OUTBOUND_UNEXPECTED_STATUS',
       retryable: false,
     });
     const blocked = job(tenant, 'data.import', { resource: 'users', url: 'http://10.0.0.1/users.ndjson' });
-    await expect(createDataImportHandler(deps)(blocked, context())).rejects.toMatchObject({
+    await expect(createDataImportHandler(deps)(blocked, handlerContext())).rejects.toMatchObject({
       code: 'OUTBOUND_ADDRESS_BLOCKED',
       retryable: false,
     });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +5,22 @@ import { buffer } from 'node:stream/consumers';
 import { createServer, type IncomingHttpHeaders, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  DEFAULT_BACKOFF,
-  JoblineError,
   createFileBlobStore,
   createGuardedHttpClient,
-  createLogger,
-  evolve,
-  newEvent,
   parseOutboundAllowList,
   tenantCallbackSecret,
   verifyCallbackSignature,
   type BlobStore,
   type GuardedHttpClient,
-  type Job,
   type OutboundLookup,
 } from '@jobline/libs';
 import { waitFor } from '@jobline/libs/testing';
 import { toErrorInfo } from '../execute-job';
 import { createHttpHandler, RESULT_BODY_BYTES, type HttpJobResult } from './http-handler';
-import type { HandlerContext } from './job-handler';
+import { handlerContext, jobFailure, requestedJob } from './testing/handler-fixtures';
 
 const SIGNING_KEY = 'http-handler-test-signing-key';
 const TENANT = 'acme';
-const logger = createLogger({ service: 'test', level: 'error' });
 
 interface Hit {
   method: string;
@@ -36,6 +28,8 @@ interface Hit {
   headers: IncomingHttpHeaders;
   body: string;
 }
+
+const job = (payload: unknown) => requestedJob('http', payload, { tenantId: TENANT });
 
 /** A receiver whose paths answer as webhook targets do, well or badly. */
 const routes: Record<string, (res: ServerResponse) => void> = {
@@ -53,47 +47,6 @@ const routes: Record<string, (res: ServerResponse) => void> = {
   '/hang': () => undefined,
 };
 
-function job(payload: unknown): Job {
-  const requested = newEvent(
-    'JobRequested',
-    { jobId: randomUUID(), tenantId: TENANT, source: 'producer', now: new Date() },
-    {
-      type: 'http',
-      payload,
-      runAt: null,
-      maxAttempts: 3,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
-  return evolve(null, requested)!;
-}
-
-function context(overrides: Partial<HandlerContext> = {}): HandlerContext {
-  return {
-    signal: new AbortController().signal,
-    idempotencyKey: 'job-key-1',
-    attempt: 1,
-    progress: () => undefined,
-    logger,
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<JoblineError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof JoblineError) return err;
-    throw err;
-  }
-  throw new Error('expected the job to fail');
-}
-
 describe('http job handler against a local receiver', () => {
   let server: Server;
   let base: string;
@@ -108,7 +61,8 @@ describe('http job handler against a local receiver', () => {
     clients.push(http);
     return createHttpHandler({ http, callbackSigningKey: SIGNING_KEY });
   };
-  const run = async (payload: unknown, ctx = context()) => (await handler()(job(payload), ctx)).result as HttpJobResult;
+  const run = async (payload: unknown, ctx = handlerContext()) =>
+    (await handler()(job(payload), ctx)).result as HttpJobResult;
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -139,7 +93,7 @@ describe('http job handler against a local receiver', () => {
     const payload = { url: `${base}/ok`, body: { order: 42 }, headers: { 'X-Team': 'red' } };
     const sent = job(payload);
 
-    const { result } = await handler()(sent, context());
+    const { result } = await handler()(sent, handlerContext());
 
     const hit = hits.at(-1)!;
     expect(hit).toMatchObject({ method: 'POST', path: '/ok', body: '{"order":42}' });
@@ -179,7 +133,7 @@ describe('http job handler against a local receiver', () => {
 
   it('completes on a status listed in expectStatus, and fails for good on another 2xx', async () => {
     expect(await run({ url: `${base}/created`, expectStatus: [200, 201] })).toMatchObject({ status: 201 });
-    const err = await failure(run({ url: `${base}/ok`, expectStatus: 201 }));
+    const err = await jobFailure(run({ url: `${base}/ok`, expectStatus: 201 }));
     expect(err).toMatchObject({ code: 'OUTBOUND_UNEXPECTED_STATUS', retryable: false });
     expect(err.message).toContain('answered 200, expected 201');
   });
@@ -196,19 +150,19 @@ describe('http job handler against a local receiver', () => {
     ['a 500', '/broken', true],
     ['a 408', '/timeout', true],
   ])('fails on %s (%s), retryable: %s', async (_name, path, retryable) => {
-    const err = await failure(run({ url: `${base}${path}` }));
+    const err = await jobFailure(run({ url: `${base}${path}` }));
     expect(err).toMatchObject({ code: 'OUTBOUND_UNEXPECTED_STATUS', retryable, retryAfterMs: undefined });
     expect(toErrorInfo(err)).toMatchObject({ code: 'OUTBOUND_UNEXPECTED_STATUS', retryable });
   });
 
   it('carries a 429 Retry-After in seconds as the least wait before the next attempt', async () => {
-    const err = await failure(run({ url: `${base}/slow-down` }));
+    const err = await jobFailure(run({ url: `${base}/slow-down` }));
     expect(err).toMatchObject({ code: 'OUTBOUND_UNEXPECTED_STATUS', retryable: true, retryAfterMs: 2000 });
     expect(err.message).toContain('answered 429');
   });
 
   it('carries a Retry-After HTTP date as the time until then', async () => {
-    const err = await failure(run({ url: `${base}/maintenance` }));
+    const err = await jobFailure(run({ url: `${base}/maintenance` }));
     expect(err.retryable).toBe(true);
     expect(err.retryAfterMs).toBeGreaterThan(85_000);
     expect(err.retryAfterMs).toBeLessThanOrEqual(90_000);
@@ -231,7 +185,7 @@ describe('http job handler against a local receiver', () => {
   it("stops the request when the job's signal aborts", async () => {
     const abort = new AbortController();
     const before = hits.length;
-    const pending = run({ url: `${base}/hang` }, context({ signal: abort.signal })).catch((err: unknown) => err);
+    const pending = run({ url: `${base}/hang` }, handlerContext({ signal: abort.signal })).catch((err: unknown) => err);
     await waitFor(() => hits.length > before, { timeoutMs: 5000, description: 'the request to arrive' });
     const reason = new Error('cancelled');
     abort.abort(reason);
@@ -239,7 +193,7 @@ describe('http job handler against a local receiver', () => {
   });
 
   it('fails with a retryable timeout when the receiver does not answer within timeoutMs', async () => {
-    const err = await failure(run({ url: `${base}/hang`, timeoutMs: 200 }));
+    const err = await jobFailure(run({ url: `${base}/hang`, timeoutMs: 200 }));
     expect(err).toMatchObject({ code: 'OUTBOUND_TIMEOUT', retryable: true });
   });
 
@@ -253,7 +207,7 @@ describe('http job handler against a local receiver', () => {
       ['localhost with a trailing dot', () => `http://localhost.:${port}/ok`],
     ])('fails the job for good on %s, without connecting', async (_name, url) => {
       const before = connections;
-      const err = await failure(handler('', rebinding)(job({ url: url(), body: { a: 1 } }), context()));
+      const err = await jobFailure(handler('', rebinding)(job({ url: url(), body: { a: 1 } }), handlerContext()));
       expect(err).toMatchObject({ code: 'OUTBOUND_ADDRESS_BLOCKED', retryable: false });
       expect(toErrorInfo(err)).toMatchObject({ code: 'OUTBOUND_ADDRESS_BLOCKED', retryable: false });
       expect(connections).toBe(before);
@@ -262,7 +216,7 @@ describe('http job handler against a local receiver', () => {
     it('fails the job for good on a redirect into loopback from an allowed name', async () => {
       const trusted = handler('hooks.test', rebinding);
       routes['/to-loopback'] = (res) => res.writeHead(307, { location: `${base}/ok` }).end();
-      const err = await failure(trusted(job({ url: `http://hooks.test:${port}/to-loopback` }), context()));
+      const err = await jobFailure(trusted(job({ url: `http://hooks.test:${port}/to-loopback` }), handlerContext()));
       expect(err).toMatchObject({ code: 'OUTBOUND_ADDRESS_BLOCKED', retryable: false });
       expect(err.message).toContain('redirect to 127.0.0.1');
     });
@@ -294,7 +248,7 @@ describe('http job handler against a local receiver', () => {
       async (_name, path, type, bytes) => {
         const sent = job({ url: `${base}${path}`, store: true });
 
-        const { result, resultUrl } = await storing()(sent, context());
+        const { result, resultUrl } = await storing()(sent, handlerContext());
 
         const key = `${TENANT}/jobs/${sent.id}/response`;
         expect(resultUrl).toBe(`/v1/jobs/${sent.id}/result`);
@@ -311,18 +265,20 @@ describe('http job handler against a local receiver', () => {
 
     it('stores nothing when the answer fails the job', async () => {
       const sent = job({ url: `${base}/missing`, store: true });
-      await failure(storing()(sent, context()));
+      await jobFailure(storing()(sent, handlerContext()));
       expect(await blobs.stat(`${TENANT}/jobs/${sent.id}/response`)).toBeNull();
     });
 
     it('fails for good in a runner without a blob store', async () => {
-      const err = await failure(run({ url: `${base}/ok`, store: true }));
+      const err = await jobFailure(run({ url: `${base}/ok`, store: true }));
       expect(err).toMatchObject({ code: 'CONFIG_INVALID', retryable: false });
     });
   });
 
   it('refuses a payload that is not a valid http job, as a validation error that is not retried', async () => {
-    const err = await handler()(job({ url: `${base}/ok`, headers: { Host: 'evil' } }), context()).catch((e) => e);
+    const err = await handler()(job({ url: `${base}/ok`, headers: { Host: 'evil' } }), handlerContext()).catch(
+      (e) => e,
+    );
     expect(toErrorInfo(err)).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false });
   });
 });
