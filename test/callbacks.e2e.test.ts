@@ -1,29 +1,18 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CALLBACK_DELIVERY_HEADER, verifyCallbackSignature, type JobView } from '@jobline/libs';
-import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { MongoClient } from 'mongodb';
-import { SMTPServer } from 'smtp-server';
-import { freePort, ServiceProcess } from './service-process';
+import { readJson, testNamespace, waitFor } from '@jobline/libs/testing';
+import { startHttpReceiver, type HttpReceiver } from './http-receiver';
+import { startMailCapture, type MailCapture } from './mail-capture';
+import { startJobline, type Jobline } from './service-process';
 
 const AUTH = { authorization: 'Bearer hooks-token' };
 
-interface Hit {
-  path: string;
-  body: string;
-  headers: IncomingHttpHeaders;
-}
-
 describe('job callbacks (callbackUrl) and mails (notify) through the whole pipeline', () => {
   const ns = testNamespace();
-  let services: ServiceProcess[] = [];
+  let jobline: Jobline;
   let base: string;
-  let receiver: Server;
+  let receiver: HttpReceiver;
   let hooks: string;
-  const hits: Hit[] = [];
-  let smtp: SMTPServer;
-  const mails: ParsedMail[] = [];
+  let smtp: MailCapture;
   /** Statuses to answer per path, in order; then 200. */
   const script: Record<string, number[]> = { '/flaky': [500, 503] };
 
@@ -33,65 +22,27 @@ describe('job callbacks (callbackUrl) and mails (notify) through the whole pipel
       headers: { ...AUTH, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const hitsOf = (path: string) => hits.filter((h) => h.path === path);
+  const hitsOf = (path: string) => receiver.hitsOf(path);
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        hits.push({ path, body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
-        res.statusCode = script[path]?.shift() ?? 200;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then(
-          (mail) => {
-            mails.push(mail);
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    receiver = await startHttpReceiver((path) => ({ status: script[path]?.shift() ?? 200 }));
+    hooks = receiver.url;
+    smtp = await startMailCapture();
+    jobline = await startJobline(ns, (api) => ({
       API_TOKENS: 'hooks-token:hooks',
       CALLBACK_SIGNING_KEY: 'e2e-callback-signing-key',
       // The receiver is on loopback, which callbacks may only reach when allowed.
       OUTBOUND_ALLOWLIST: '127.0.0.1/32',
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-      PUBLIC_BASE_URL: base,
-    };
-    services = await Promise.all([
-      ServiceProcess.start('producer', env),
-      ServiceProcess.start('consumer', env),
-      ServiceProcess.start('runner', env),
-    ]);
+      SMTP_URL: smtp.url,
+      PUBLIC_BASE_URL: api,
+    }));
+    base = jobline.base;
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
-    const mongo = new MongoClient(testInfra().mongoUri);
-    await mongo.db(ns.database).dropDatabase();
-    await mongo.close();
+    await jobline.stop();
+    await receiver.close();
+    await smtp.close();
   });
 
   it('POSTs the finished job view to callbackUrl, signed with the tenant secret', async () => {
@@ -159,7 +110,7 @@ describe('job callbacks (callbackUrl) and mails (notify) through the whole pipel
     expect(res.status).toBe(202);
     const job = (await readJson(res)) as JobView;
 
-    const mail = await waitFor(() => mails.find((m) => m.text?.includes(job.id)), {
+    const mail = await waitFor(() => smtp.mails.find((m) => m.text?.includes(job.id)), {
       timeoutMs: 30_000,
       description: 'the mail',
     });

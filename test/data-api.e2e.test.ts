@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { JobView } from '@jobline/libs';
-import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { MongoClient } from 'mongodb';
+import { readJson, testNamespace, waitFor } from '@jobline/libs/testing';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import { freePort, ServiceProcess } from './service-process';
+import { settledView } from './job-settled';
+import { startMailCapture, type MailCapture } from './mail-capture';
+import { startJobline, type Jobline } from './service-process';
 
 const A = { authorization: 'Bearer data-a' };
 const B = { authorization: 'Bearer data-b' };
@@ -25,25 +24,17 @@ interface ExportView extends JobView {
 
 describe('imports and exports over HTTP, through the runner and the blob store', () => {
   const ns = testNamespace();
-  let services: ServiceProcess[] = [];
+  let jobline: Jobline;
   let base: string;
   let blobDir: string;
-  let smtp: SMTPServer;
-  const mails: ParsedMail[] = [];
+  let smtp: MailCapture;
 
   const upload = async (resource: string, name: string, content: string, type: string, headers = A) => {
     const form = new FormData();
     form.append('file', new Blob([content], { type }), name);
     return fetch(`${base}/v1/imports?resource=${resource}`, { method: 'POST', headers, body: form });
   };
-  const settled = <T extends JobView>(path: string, headers = A) =>
-    waitFor(
-      async () => {
-        const view = (await readJson(await fetch(`${base}${path}`, { headers }))) as T;
-        return ['completed', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-      },
-      { timeoutMs: 60_000, description: `${path} to finish` },
-    );
+  const settled = <T extends JobView>(path: string, headers = A) => settledView<T>(`${base}${path}`, headers, 60_000);
 
   // One bio with what CSV must quote; the others have none, which an export leaves out.
   const users: { externalId: string; username: string; email: string; bio?: string }[] = Array.from(
@@ -57,48 +48,22 @@ describe('imports and exports over HTTP, through the runner and the blob store',
   );
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then(
-          (mail) => {
-            mails.push(mail);
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
+    smtp = await startMailCapture();
     blobDir = `/tmp/jobline-blobs-${ns.database}`;
-    const env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    jobline = await startJobline(ns, (api) => ({
       API_TOKENS: 'data-a:tenant-a,data-b:tenant-b',
       BLOB_DIR: blobDir,
       // The test's file server is on loopback, which imports from a url may reach only when allowed.
       OUTBOUND_ALLOWLIST: '127.0.0.1/32',
-      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-      PUBLIC_BASE_URL: base,
-    };
-    services = await Promise.all([
-      ServiceProcess.start('producer', env),
-      ServiceProcess.start('consumer', env),
-      ServiceProcess.start('runner', env),
-    ]);
+      SMTP_URL: smtp.url,
+      PUBLIC_BASE_URL: api,
+    }));
+    base = jobline.base;
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
-    const mongo = new MongoClient(testInfra().mongoUri);
-    await mongo.db(ns.database).dropDatabase();
-    await mongo.close();
+    await jobline.stop();
+    await smtp.close();
     const { rm } = await import('node:fs/promises');
     await rm(blobDir, { recursive: true, force: true });
   });
@@ -163,7 +128,7 @@ describe('imports and exports over HTTP, through the runner and the blob store',
     expect((await fetch(`${base}/v1/exports/${exportJob.id}/download`, { headers: B })).status).toBe(404);
 
     // The mail carries a signed link to the same file, which works without a token.
-    const mail = await waitFor(() => mails.find((m) => m.text?.includes(exportJob.id)), {
+    const mail = await waitFor(() => smtp.mails.find((m) => m.text?.includes(exportJob.id)), {
       timeoutMs: 30_000,
       description: 'the export mail',
     });

@@ -1,24 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { verifyCallbackSignature, type JobView } from '@jobline/libs';
-import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { MongoClient } from 'mongodb';
-import { freePort, ServiceProcess } from './service-process';
+import { readJson, testNamespace, waitFor } from '@jobline/libs/testing';
+import { startHttpReceiver, type Answer, type HttpReceiver } from './http-receiver';
+import { settledView } from './job-settled';
+import { startJobline, type Jobline } from './service-process';
 
 const AUTH = { authorization: 'Bearer http-token' };
 /** How late a timer may fire on a loaded test machine; the runner aims for milliseconds. */
 const TIMER_LATENESS_MS = 5_000;
-
-interface Hit {
-  path: string;
-  /** When the request reached the receiver (epoch ms). */
-  at: number;
-  body: string;
-  headers: IncomingHttpHeaders;
-}
 
 interface TimerView {
   id: string;
@@ -29,14 +20,13 @@ interface TimerView {
 
 describe('http jobs and timers through the whole pipeline, against a local receiver', () => {
   const ns = testNamespace();
-  let services: ServiceProcess[] = [];
+  let jobline: Jobline;
   let base: string;
-  let receiver: Server;
+  let receiver: HttpReceiver;
   let hooks: string;
-  const hits: Hit[] = [];
   let blobDir: string;
   /** Answers to give per path, in order; then 200 with `{"ok":true}`. */
-  const script: Record<string, { status: number; headers?: Record<string, string>; body?: string }[]> = {
+  const script: Record<string, Answer[]> = {
     '/report': [{ status: 200, headers: { 'content-type': 'text/csv' }, body: 'id,name\n1,ada\n' }],
     '/flaky': [{ status: 500 }, { status: 502 }],
     '/busy': [{ status: 429, headers: { 'retry-after': '2' } }],
@@ -50,37 +40,17 @@ describe('http jobs and timers through the whole pipeline, against a local recei
       body: JSON.stringify(body),
     });
   const getJson = async (path: string) => readJson(await fetch(`${base}${path}`, { headers: AUTH }));
-  const hitsOf = (path: string) => hits.filter((h) => h.path === path);
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const view = (await getJson(`/v1/jobs/${id}`)) as JobView;
-        return ['completed', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-      },
-      { timeoutMs: 30_000, description: `job ${id} to finish` },
-    );
+  const hitsOf = (path: string) => receiver.hitsOf(path);
+  const finished = (id: string) => settledView(`${base}/v1/jobs/${id}`, AUTH, 30_000);
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        hits.push({ path, at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
-        const answer = script[path]?.shift() ?? { status: 200, headers: { 'content-type': 'application/json' } };
-        res.writeHead(answer.status, answer.headers).end(answer.body ?? (answer.status === 200 ? '{"ok":true}' : ''));
-      });
+    receiver = await startHttpReceiver((path) => {
+      const answer = script[path]?.shift() ?? { status: 200, headers: { 'content-type': 'application/json' } };
+      return { ...answer, body: answer.body ?? (answer.status === 200 ? '{"ok":true}' : '') };
     });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
+    hooks = receiver.url;
     blobDir = await mkdtemp(join(tmpdir(), 'jobline-http-e2e-'));
-    const env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    jobline = await startJobline(ns, {
       API_TOKENS: 'http-token:webhooks,other-token:others',
       // Runner and producer share the file blob store that stored responses go to.
       BLOB_STORE: 'file',
@@ -88,20 +58,13 @@ describe('http jobs and timers through the whole pipeline, against a local recei
       CALLBACK_SIGNING_KEY: 'e2e-http-jobs-signing-key',
       // The receiver is on loopback, which outbound requests may only reach when allowed.
       OUTBOUND_ALLOWLIST: '127.0.0.1/32',
-    };
-    services = await Promise.all([
-      ServiceProcess.start('producer', env),
-      ServiceProcess.start('consumer', env),
-      ServiceProcess.start('runner', env),
-    ]);
+    });
+    base = jobline.base;
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
-    const mongo = new MongoClient(testInfra().mongoUri);
-    await mongo.db(ns.database).dropDatabase();
-    await mongo.close();
+    await jobline.stop();
+    await receiver.close();
     await rm(blobDir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,6 @@
 import type { JobView } from '@jobline/libs';
-import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { MongoClient } from 'mongodb';
-import { freePort, ServiceProcess } from './service-process';
+import { readJson, testNamespace, waitFor } from '@jobline/libs/testing';
+import { startJobline, type Jobline } from './service-process';
 import { openSse } from './sse-client';
 
 const A = { authorization: 'Bearer tenant-a-token' };
@@ -14,7 +13,7 @@ function statusPath(views: readonly JobView[]): string[] {
 
 describe('live job updates over Server-Sent Events', () => {
   const ns = testNamespace();
-  let services: ServiceProcess[] = [];
+  let jobline: Jobline;
   let base: string;
 
   const submit = async (headers: Record<string, string>, body: unknown): Promise<JobView> => {
@@ -29,28 +28,14 @@ describe('live job updates over Server-Sent Events', () => {
   const views = (events: readonly { data: string }[]) => events.map((e) => JSON.parse(e.data) as JobView);
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    jobline = await startJobline(ns, {
       API_TOKENS: 'tenant-a-token:tenant-a,tenant-b-token:tenant-b',
       SSE_HEARTBEAT_MS: '500',
-    };
-    services = await Promise.all([
-      ServiceProcess.start('producer', env),
-      ServiceProcess.start('consumer', env),
-      ServiceProcess.start('runner', env),
-    ]);
+    });
+    base = jobline.base;
   });
 
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    const mongo = new MongoClient(testInfra().mongoUri);
-    await mongo.db(ns.database).dropDatabase();
-    await mongo.close();
-  });
+  afterAll(() => jobline.stop());
 
   it('sends every status of a job in order, ends after the terminal one, and resumes from Last-Event-ID', async () => {
     // Scheduled, then a failed first attempt retried after a backoff, then a success: five statuses in all.

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Env } from '@jobline/libs';
-import { waitFor } from '@jobline/libs/testing';
+import { testInfra, waitFor, type TestNamespace } from '@jobline/libs/testing';
+import { MongoClient } from 'mongodb';
 
 const ROOT = join(__dirname, '..');
 
@@ -67,4 +68,42 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** Producer, consumer and runner of one test namespace, running side by side; `base` is where the API answers. */
+export interface Jobline {
+  readonly base: string;
+  readonly services: ServiceProcess[];
+  /** Stops the three services and drops the namespace's database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the three services on the namespace's topics, database and keys, the producer on a free loopback port.
+ * `env` adds to or overrides that environment; a function of the API's base URL serves settings that name it.
+ */
+export async function startJobline(ns: TestNamespace, env: Env | ((base: string) => Env) = {}): Promise<Jobline> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const serviceEnv = {
+    ...ns.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ...(typeof env === 'function' ? env(base) : env),
+  };
+  const services = await Promise.all([
+    ServiceProcess.start('producer', serviceEnv),
+    ServiceProcess.start('consumer', serviceEnv),
+    ServiceProcess.start('runner', serviceEnv),
+  ]);
+  return {
+    base,
+    services,
+    async stop() {
+      await Promise.all(services.map((s) => s.stop()));
+      const mongo = new MongoClient(testInfra().mongoUri);
+      await mongo.db(ns.database).dropDatabase();
+      await mongo.close();
+    },
+  };
 }
