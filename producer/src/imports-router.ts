@@ -120,6 +120,8 @@ function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes
         tooLarge = true;
         counted.destroy(new JoblineError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`));
       });
+      // pipe() does not pass errors on: a client that goes away mid-upload must fail the put, not leave it waiting.
+      file.once('error', (err: Error) => counted.destroy(err));
       file.pipe(counted);
       upload = blobs.put(key, counted, { contentType: info.mimeType }).then(
         () => ({ key, name, contentType: info.mimeType, bytes, sha256: hash.digest('hex') }),

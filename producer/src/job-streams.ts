@@ -60,6 +60,17 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
     return session;
   }
 
+  /** Subscribes through the hub; without Redis there are no live changes to offer, which is a 503, not a 500. */
+  async function watch(...args: Parameters<JobChangeHub['watch']>) {
+    try {
+      return await deps.hub.watch(...args);
+    } catch (err) {
+      throw new JoblineError('DEPENDENCY_UNAVAILABLE', 'live updates are unavailable (Redis); retry shortly', {
+        cause: err,
+      });
+    }
+  }
+
   function refuseWhenFull() {
     if (deps.hub.size >= deps.maxStreams) {
       throw new JoblineError('TOO_MANY_STREAMS', 'this instance serves as many streams as it may; retry shortly');
@@ -91,7 +102,7 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
 
     // Listen before reading, so that no change falls between the read and the subscription.
     let wake = () => {};
-    const stopWatching = await deps.hub.watch(tenantId, () => wake(), jobId);
+    const stopWatching = await watch(tenantId, () => wake(), jobId);
     let session: Session | null = null;
     // Also a periodic look at MongoDB, for changes whose announcement was lost.
     const timer = setInterval(() => wake(), deps.heartbeatMs);
@@ -180,7 +191,7 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
     refuseWhenFull();
     let session: Session | null = null;
     const pending: JobChange[] = [];
-    const stopWatching = await deps.hub.watch(tenantId, (change) => {
+    const stopWatching = await watch(tenantId, (change) => {
       if (type !== undefined && change.view.type !== type) return;
       if (session) send(session, res, change.view);
       else pending.push(change);

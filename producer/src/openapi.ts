@@ -365,7 +365,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           responses: {
             '200': eventStream('`event: job`, `id: <log offset>`, `data: <JobView>` per change'),
             '204': { description: 'the client saw the terminal status already: nothing more will come' },
-            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', 'TOO_MANY_STREAMS'),
+            ...problems('VALIDATION_FAILED', 'JOB_NOT_FOUND', 'TOO_MANY_STREAMS', 'DEPENDENCY_UNAVAILABLE'),
           },
         },
       },
@@ -387,7 +387,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           ],
           responses: {
             '200': eventStream('`event: job`, `data: <JobView>` per change'),
-            ...problems('VALIDATION_FAILED', 'TOO_MANY_STREAMS'),
+            ...problems('VALIDATION_FAILED', 'TOO_MANY_STREAMS', 'DEPENDENCY_UNAVAILABLE'),
           },
         },
       },
