@@ -132,6 +132,8 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
     }
     const stream = session;
     res.once('close', finish);
+    // A client that left while the stream was being set up has already closed it: nothing will fire 'close' again.
+    if (res.destroyed) return finish();
 
     let sent = lastEventId ?? -1;
     const sendNew = (changes: readonly JobChange[]) => {
@@ -197,6 +199,7 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
       else pending.push(change);
     });
     res.once('close', stopWatching);
+    if (res.destroyed) return stopWatching();
     try {
       session = await openSession(req, res);
     } catch (err) {
