@@ -115,8 +115,9 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
       if (!res.writableEnded) res.end();
     };
 
+    let history: JobChange[] | null;
     try {
-      const history = await deps.reader.changes(tenantId, jobId);
+      history = await deps.reader.changes(tenantId, jobId);
       if (history === null) throw new JoblineError('JOB_NOT_FOUND', `no job ${jobId}`);
       const last = history.at(-1);
       if (lastEventId !== null && last && last.offset <= lastEventId && isTerminal(last.view.status)) {
@@ -170,8 +171,7 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
 
     if (lastEventId === null) {
       // A new client wants the present, not the past: the latest view, or the accepted one not yet persisted.
-      const history = await deps.reader.changes(tenantId, jobId).catch(() => null);
-      const latest = history?.at(-1);
+      const latest = history.at(-1);
       if (latest) sendNew([latest]);
       else {
         const view = await deps.reader.find(tenantId, jobId).catch(() => null);

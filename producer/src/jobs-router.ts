@@ -20,7 +20,7 @@ import {
   parseCreateJobBatch,
   type JobRequestLimits,
 } from './create-job-request';
-import { encodeCursor, parseListJobsQuery } from './list-jobs-query';
+import { jobListRoute } from './job-list-route';
 
 export interface JobsRouterDeps extends JobAcceptorDeps {
   /** Tells the runners, now, that a running job's cancellation was requested (best effort; the log is the record). */
@@ -70,11 +70,7 @@ export function jobsRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs = jobAcc
     res.status(202).json({ jobs: views });
   });
 
-  router.get('/', async (req, res) => {
-    const query = parseListJobsQuery(req.query);
-    const page = await deps.reader.list(tenantOf(req), query);
-    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next, query) : null });
-  });
+  router.get('/', jobListRoute(deps.reader));
 
   router.get('/:id', async (req, res) => {
     const tenantId = tenantOf(req);
