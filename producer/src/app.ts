@@ -16,8 +16,7 @@ import { authenticate, tenantOf, type TokenLookup } from './auth';
 import type { HealthReport, ReadinessReport } from './health-reports';
 import type { JobStreams } from './job-streams';
 import { jobAcceptor } from './accept-jobs';
-import { jobsRouter, type JobsRouterDeps } from './jobs-router';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './create-job-request';
+import { jobRequestLimits, jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
 import { importsRouter } from './imports-router';
 import { problemDetails, routeNotFound } from './problem-details';
@@ -111,10 +110,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/jobs', markMount, jobsRouter(deps, acceptJobs));
   app.use('/v1/timers', markMount, timersRouter(deps, acceptJobs));
   if (deps.data) {
-    const limits = {
-      maxPayloadBytes: deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-      outboundAllowList: deps.outboundAllowList,
-    };
+    const limits = jobRequestLimits(deps);
     const data = {
       ...deps.data,
       data: deps.data.collections,

@@ -14,9 +14,10 @@ import {
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
 import { tenantOf } from './auth';
-import { parseCreateJob, toFieldIssues } from './create-job-request';
+import { parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
 import type { JobReader } from './job-reader';
 import { jobListRoute } from './job-list-route';
+import { jsonBody } from './jobs-router';
 import { queryIssues } from './list-jobs-query';
 
 /** Signed, expiring links to an export's file, usable without a token (to mail them, or to hand them to a browser). */
@@ -34,6 +35,8 @@ export interface ExportsRouterDeps {
   data: DataCollections;
   links: DownloadLinks;
   logger: Logger;
+  /** The bounds job requests are checked against. */
+  limits: JobRequestLimits;
 }
 
 /** The job types behind `/v1/exports`. */
@@ -96,13 +99,8 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
   };
 
   router.post('/', async (req, res) => {
-    if (!req.is('application/json')) {
-      throw new JoblineError('UNSUPPORTED_MEDIA_TYPE', 'send the export request as application/json', {
-        details: [{ field: 'Content-Type', code: 'invalid_value', message: 'application/json' }],
-      });
-    }
     // `notify` is the job's, not the export's: whom to mail the download link when the file is ready.
-    const { notify, ...raw } = (req.body ?? {}) as { resource?: unknown; notify?: unknown };
+    const { notify, ...raw } = (jsonBody(req) ?? {}) as { resource?: unknown; notify?: unknown };
     const body = (raw.resource === 'books' ? BookExportRequest : ExportRequest).safeParse(raw);
     if (!body.success) {
       throw new JoblineError('VALIDATION_FAILED', 'the export request is invalid', {
@@ -111,13 +109,16 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
     }
     const request =
       body.data.resource === 'books'
-        ? parseCreateJob({
-            type: 'book.export',
-            payload: { bookId: body.data.id, format: body.data.format },
-            maxAttempts: 5,
-            notify,
-          })
-        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5, notify });
+        ? parseCreateJob(
+            {
+              type: 'book.export',
+              payload: { bookId: body.data.id, format: body.data.format },
+              maxAttempts: 5,
+              notify,
+            },
+            deps.limits,
+          )
+        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5, notify }, deps.limits);
     const [view] = await deps.acceptJobs(req, res, [request]);
     res.status(202).location(`${req.baseUrl}/${view!.id}`).json(viewOf(req, view!));
   });
