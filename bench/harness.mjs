@@ -2,12 +2,13 @@
 // builds, each run with its own topics, database, Redis keys and consumer groups; the bench's API token; latency
 // summaries.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { root } from '../scripts/local-stack.mjs';
 
 export const TOKEN = 'bench-token';
+export const TENANT = 'bench';
 
 export const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -21,7 +22,11 @@ export async function freePort() {
 
 /** Starts a Node process and resolves once a line of its output contains `readyText`. */
 export function startProcess(name, args, env, readyText) {
-  const child = spawn(process.execPath, args, {
+  // BENCH_CPU_PROF_DIR writes a V8 CPU profile of each process there when it exits (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +72,7 @@ export function joblineEnv(id, port) {
   return {
     PORT: String(port),
     HOST: '127.0.0.1',
-    API_TOKENS: `${TOKEN}:bench`,
+    API_TOKENS: `${TOKEN}:${TENANT}`,
     // A benchmark measures the pipeline, not the per-token limit.
     RATE_LIMIT_PER_MINUTE: '1000000',
     KAFKA_TOPIC_PREFIX: `bench-${id}.`,
@@ -93,4 +98,55 @@ export const service = (name, env) =>
 export function redisConnection() {
   const url = new URL(process.env.REDIS_URL);
   return { host: url.hostname, port: Number(url.port || 6379) };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from `/proc/<pid>/stat`; null when gone. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are plain.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** The local stack's processes by service (kafka, mongo, redis), from its pid files; none when services are external. */
+export function stackPids() {
+  const dir = process.env.JOBLINE_STACK_DIR ?? join(root, '.stack');
+  const pids = {};
+  for (const service of ['kafka', 'mongo', 'redis']) {
+    try {
+      pids[service] = Number(readFileSync(join(dir, 'run', `${service}.pid`), 'utf8').trim());
+    } catch {
+      // not run by the local stack
+    }
+  }
+  return pids;
+}
+
+/**
+ * Samples the CPU time of named processes; `perUnit(n)` gives each one's milliseconds since the sample divided by `n`
+ * units of work, and their total.
+ */
+export function cpuSample(pids) {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  return {
+    perUnit(n) {
+      const out = {};
+      let total = 0;
+      for (const [name, pid] of Object.entries(pids)) {
+        const now = cpuMs(pid);
+        if (now === null || before[name] === null) continue;
+        out[name] = Math.round(((now - before[name]) / n) * 1000) / 1000;
+        total += now - before[name];
+      }
+      out.total = Math.round((total / n) * 1000) / 1000;
+      return out;
+    },
+  };
 }

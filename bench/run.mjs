@@ -9,25 +9,29 @@
 //   (e) replay: raw kafkajs consume rate of a fresh topic beside replay events/s (bench/replay.mjs, also alone);
 //   (f) data import and export: a generated NDJSON file of users imported and exported, rows/s and peak memory
 //       (bench/import-export.mjs, also alone).
-// Knobs: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs,
+// Knobs: BENCH_PARTS (all: ingest,e2e,timers,replay,import), BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs,
 // bench/replay.mjs and bench/import-export.mjs (BENCH_IMPORT_ROWS, 1,000,000).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
 import { benchImportExport } from './import-export.mjs';
 import { benchReplay } from './replay.mjs';
 import {
+  TENANT,
   TOKEN,
+  cpuSample,
   freePort,
   joblineEnv,
   latencySummary,
   log,
   redisConnection,
   service,
+  stackPids,
   startProcess,
   stopProcess,
 } from './harness.mjs';
@@ -127,26 +131,58 @@ async function obliterate(queueName) {
   await queue.close();
 }
 
+/**
+ * Resolves once `count` jobs of the tenant have been announced `completed` on its live-change channel: watching that
+ * channel costs the pipeline nothing, where polling the projection would load the document store being measured.
+ */
+function completions(env, tenantId, count) {
+  const subscriber = new Redis(process.env.REDIS_URL);
+  const completed = new Set();
+  let resolveAll;
+  const done = new Promise((resolve) => (resolveAll = resolve));
+  subscriber.on('message', (_channel, message) => {
+    const { view } = JSON.parse(message);
+    if (view.status === 'completed') completed.add(view.id);
+    if (completed.size >= count) resolveAll();
+  });
+  return {
+    ready: subscriber.subscribe(`${env.REDIS_KEY_PREFIX}job-changes:${tenantId}`),
+    done,
+    close: () => subscriber.quit(),
+  };
+}
+
 async function benchJoblineEndToEnd() {
   const id = randomUUID().slice(0, 8);
   const port = await freePort();
   const env = joblineEnv(id, port);
   const producer = await service('producer', { ...env, LOG_LEVEL: 'info' });
-  const others = await Promise.all([
+  const [consumer, runner] = await Promise.all([
     service('consumer', { ...env, LOG_LEVEL: 'info' }),
     service('runner', { ...env, LOG_LEVEL: 'info' }),
   ]);
   const mongo = new MongoClient(process.env.MONGODB_URI);
+  const watch = completions(env, TENANT, JOBS);
   try {
+    await watch.ready;
     const jobs = mongo.db(env.MONGODB_DB).collection('jobs');
+    const cpu = cpuSample({
+      producer: producer.pid,
+      persister: consumer.pid,
+      runner: runner.pid,
+      ...stackPids(),
+    });
     const started = Date.now();
     await submitJobs(`http://127.0.0.1:${port}`, JOBS);
     const submittedMs = Date.now() - started;
-    while ((await jobs.countDocuments({ status: 'completed' })) < JOBS) {
-      if (Date.now() - started > 600_000) throw new Error('jobline did not complete the jobs within 10 minutes');
-      await sleep(100);
-    }
+    const deadline = sleep(600_000).then(() => {
+      throw new Error('jobline did not complete the jobs within 10 minutes');
+    });
+    await Promise.race([watch.done, deadline]);
     const totalMs = Date.now() - started;
+    const cpuMsPerJob = cpu.perUnit(JOBS);
+    const completed = await jobs.countDocuments({ status: 'completed' });
+    if (completed < JOBS) throw new Error(`only ${completed} of ${JOBS} jobs are completed in the projection`);
     const docs = await jobs.find({}, { projection: { createdAt: 1, finishedAt: 1 } }).toArray();
     return {
       jobs: JOBS,
@@ -154,9 +190,11 @@ async function benchJoblineEndToEnd() {
       totalSeconds: totalMs / 1000,
       completedPerSec: Math.round(JOBS / (totalMs / 1000)),
       enqueueToCompletedMs: latencySummary(docs.map((d) => Date.parse(d.finishedAt) - Date.parse(d.createdAt))),
+      cpuMsPerJob,
     };
   } finally {
-    await Promise.all([producer, ...others].map(stopProcess));
+    await watch.close();
+    await Promise.all([producer, consumer, runner].map(stopProcess));
     await mongo.db(env.MONGODB_DB).dropDatabase();
     await mongo.close();
   }
@@ -179,6 +217,8 @@ async function benchBullmqEndToEnd() {
   );
   const queue = new Queue(queueName, { connection: redisConnection() });
   try {
+    const { redis } = stackPids();
+    const cpu = cpuSample({ server: server.pid, worker: worker.pid, ...(redis ? { redis } : {}) });
     const started = Date.now();
     await submitJobs(`http://127.0.0.1:${port}`, JOBS);
     const submittedMs = Date.now() - started;
@@ -187,6 +227,7 @@ async function benchBullmqEndToEnd() {
       await sleep(100);
     }
     const totalMs = Date.now() - started;
+    const cpuMsPerJob = cpu.perUnit(JOBS);
     const jobs = await queue.getJobs(['completed'], 0, JOBS);
     return {
       jobs: JOBS,
@@ -194,6 +235,7 @@ async function benchBullmqEndToEnd() {
       totalSeconds: totalMs / 1000,
       completedPerSec: Math.round(JOBS / (totalMs / 1000)),
       enqueueToCompletedMs: latencySummary(jobs.map((j) => j.finishedOn - j.timestamp)),
+      cpuMsPerJob,
     };
   } finally {
     await Promise.all([stopProcess(server), stopProcess(worker)]);
@@ -204,34 +246,41 @@ async function benchBullmqEndToEnd() {
 
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
+/** BENCH_PARTS picks parts (comma-separated: ingest, e2e, timers, replay, import); all by default. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,e2e,timers,replay,import').split(',').map((p) => p.trim()));
+const part = (name, run) => (PARTS.has(name) ? run() : undefined);
+
 async function main() {
   ensureInfrastructure(log);
   build();
-  log('(a) jobline POST /v1/jobs');
-  const joblineIngest = await benchJoblineIngest();
-  log('(b) express + BullMQ queue.add');
-  const bullmqIngest = await benchBullmqIngest();
-  log(`(c) end to end, ${JOBS} noop jobs: jobline`);
-  const joblineE2e = await benchJoblineEndToEnd();
-  log(`(c) end to end, ${JOBS} noop jobs: BullMQ`);
-  const bullmqE2e = await benchBullmqEndToEnd();
-  const timers = await benchTimers();
-  const replay = await benchReplay({ log });
-  log('(f) data import and export');
-  const dataImportExport = await benchImportExport({ log });
+  const joblineIngest = await part('ingest', () => (log('(a) jobline POST /v1/jobs'), benchJoblineIngest()));
+  const bullmqIngest = await part('ingest', () => (log('(b) express + BullMQ queue.add'), benchBullmqIngest()));
+  const joblineE2e = await part(
+    'e2e',
+    () => (log(`(c) end to end, ${JOBS} noop jobs: jobline`), benchJoblineEndToEnd()),
+  );
+  const bullmqE2e = await part('e2e', () => (log(`(c) end to end, ${JOBS} noop jobs: BullMQ`), benchBullmqEndToEnd()));
+  const timers = await part('timers', () => benchTimers());
+  const replay = await part('replay', () => benchReplay({ log }));
+  const dataImportExport = await part('import', () => (log('(f) data import and export'), benchImportExport({ log })));
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
-    ingest: {
+    ingest: joblineIngest && {
       jobline: joblineIngest,
       bullmq: bullmqIngest,
       ratioAcceptedPerSec: ratio(joblineIngest.acceptedPerSec, bullmqIngest.acceptedPerSec),
     },
-    endToEnd: {
+    endToEnd: joblineE2e && {
       jobline: joblineE2e,
       bullmq: bullmqE2e,
       ratioCompletedPerSec: ratio(joblineE2e.completedPerSec, bullmqE2e.completedPerSec),
       ratioP50Latency: ratio(joblineE2e.enqueueToCompletedMs.p50, bullmqE2e.enqueueToCompletedMs.p50),
+      ratioCpuPerJob: ratio(joblineE2e.cpuMsPerJob.total, bullmqE2e.cpuMsPerJob.total),
+      ratioServicesCpuPerJob: ratio(
+        joblineE2e.cpuMsPerJob.producer + joblineE2e.cpuMsPerJob.persister + joblineE2e.cpuMsPerJob.runner,
+        bullmqE2e.cpuMsPerJob.total,
+      ),
     },
     timers,
     replay,
