@@ -19,13 +19,21 @@ export function planAttempt(job: Job, now: number): AttemptPlan {
 }
 
 /**
- * Whether a timer for `attempt` still has work to do, given the projection (null while the persister has not written
- * the job). Timers can be duplicated by a runner crash between writing one and committing its input; the projection
- * shows which attempt already ran, and a cancelled or finished job runs no more.
+ * Whether `attempt` of a job should still start, given the job's latest state (null: not recorded anywhere yet, so
+ * nothing speaks against it): not when the job is finished or cancelled, nor when this attempt or a later one
+ * already started. With `rerun`, the attempt recorded as running may start again: that is a runner taking over the
+ * work of one that stopped before recording the outcome.
  */
-export function timerStillWanted(attempt: number, projected: Job | null): { wanted: boolean; reason?: string } {
-  if (!projected) return { wanted: true };
-  if (isTerminal(projected.status)) return { wanted: false, reason: `already ${projected.status}` };
-  if (projected.attempts >= attempt) return { wanted: false, reason: `attempt ${attempt} already ran` };
+export function attemptStillWanted(
+  attempt: number,
+  latest: Job | null,
+  rerun = false,
+): { wanted: boolean; reason?: string } {
+  if (!latest) return { wanted: true };
+  if (isTerminal(latest.status)) return { wanted: false, reason: `already ${latest.status}` };
+  if (latest.attempts > attempt) return { wanted: false, reason: `attempt ${latest.attempts} already ran` };
+  if (latest.attempts === attempt && !(rerun && latest.status === 'processing')) {
+    return { wanted: false, reason: `attempt ${attempt} already started` };
+  }
   return { wanted: true };
 }

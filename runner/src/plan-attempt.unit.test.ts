@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, type Job } from '@jobline/libs';
-import { planAttempt, timerStillWanted } from './plan-attempt';
+import { planAttempt, attemptStillWanted } from './plan-attempt';
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -63,19 +63,27 @@ describe('planAttempt', () => {
   });
 });
 
-describe('timerStillWanted', () => {
+describe('attemptStillWanted', () => {
   it('fires when the projection does not know the job yet, or has not run the attempt', () => {
-    expect(timerStillWanted(2, null)).toEqual({ wanted: true });
-    expect(timerStillWanted(2, job({ status: 'scheduled', attempts: 1 }))).toEqual({ wanted: true });
+    expect(attemptStillWanted(2, null)).toEqual({ wanted: true });
+    expect(attemptStillWanted(2, job({ status: 'scheduled', attempts: 1 }))).toEqual({ wanted: true });
   });
 
   it('does not fire for an attempt that already ran (a duplicated timer)', () => {
-    expect(timerStillWanted(2, job({ status: 'processing', attempts: 2 })).wanted).toBe(false);
-    expect(timerStillWanted(2, job({ status: 'scheduled', attempts: 2 })).wanted).toBe(false);
+    expect(attemptStillWanted(2, job({ status: 'processing', attempts: 2 })).wanted).toBe(false);
+    expect(attemptStillWanted(2, job({ status: 'scheduled', attempts: 2 })).wanted).toBe(false);
   });
 
   it('does not fire for a cancelled or finished job', () => {
-    expect(timerStillWanted(1, job({ status: 'cancelled' }))).toEqual({ wanted: false, reason: 'already cancelled' });
-    expect(timerStillWanted(3, job({ status: 'completed', attempts: 2 })).wanted).toBe(false);
+    expect(attemptStillWanted(1, job({ status: 'cancelled' }))).toEqual({ wanted: false, reason: 'already cancelled' });
+    expect(attemptStillWanted(3, job({ status: 'completed', attempts: 2 })).wanted).toBe(false);
+  });
+
+  it('lets the attempt recorded as running start again only when the work is a re-run', () => {
+    const running = job({ status: 'processing', attempts: 2 });
+    expect(attemptStillWanted(2, running, true)).toEqual({ wanted: true });
+    expect(attemptStillWanted(2, running, false).wanted).toBe(false);
+    expect(attemptStillWanted(1, running, true).wanted).toBe(false);
+    expect(attemptStillWanted(2, job({ status: 'cancelled', attempts: 2 }), true).wanted).toBe(false);
   });
 });

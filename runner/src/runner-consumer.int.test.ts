@@ -10,9 +10,11 @@ import {
   newEvent,
   topicNames,
   DEFAULT_BACKOFF,
+  encodeEvent,
+  type Job,
   type KafkaEventPublisher,
 } from '@jobline/libs';
-import { tapEvents, testInfra, testNamespace } from '@jobline/libs/testing';
+import { tapEvents, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
@@ -61,7 +63,9 @@ describe('runner consumer against Kafka', () => {
     runnerId: string,
     handlers: Record<string, JobHandler> = HANDLERS,
     typeConcurrency: Record<string, number> = {},
+    lookups: string[] = [],
   ) {
+    const lookup = createProjectionLookup(joblineCollections(mongo.db));
     const started = createRunnerConsumer({
       kafka,
       groupId: ns.runnerGroup,
@@ -69,12 +73,22 @@ describe('runner consumer against Kafka', () => {
       concurrency: 4,
       typeConcurrency,
       execute: { publisher, handlers, runnerId, logger, now: () => new Date(), random: () => 0.5 },
-      lookup: createProjectionLookup(joblineCollections(mongo.db)),
+      lookup: (ids) => {
+        lookups.push(...ids);
+        return lookup(ids);
+      },
       send: sender.send,
       logger,
     });
     await started.start();
     return started;
+  }
+
+  /** Runs a job to completion: past it, the runner has joined its group and caught up with the log. */
+  async function runOne() {
+    const job = requested('noop', {});
+    await publisher.publish([job]);
+    await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
   }
 
   beforeAll(async () => {
@@ -225,5 +239,89 @@ describe('runner consumer against Kafka', () => {
       { attempt: 1, current: 1, total: 50, message: 'step 1' },
       { attempt: 2, current: 1, total: 50, message: 'step 1' },
     ]);
+  });
+
+  it('decides from the log it reads: no projection reads for jobs it saw requested', async () => {
+    await runner.stop(1000);
+    const lookups: string[] = [];
+    runner = await startRunner('runner-log', HANDLERS, {}, lookups);
+    await runOne();
+    lookups.length = 0;
+    const jobs = Array.from({ length: 20 }, () => requested('noop', {}));
+
+    await publisher.publish(jobs);
+
+    for (const job of jobs) await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(lookups.filter((id) => jobs.some((j) => j.jobId === id))).toEqual([]);
+  });
+
+  it('never starts a job cancelled while it waited for a slot', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated: JobHandler = async () => {
+      await gate;
+      return { result: null };
+    };
+    await runner.stop(1000);
+    runner = await startRunner('runner-slots', { ...HANDLERS, sleep: gated }, { sleep: 1 });
+    const holder = requested('sleep', {});
+    const waiter = requested('sleep', {});
+    await publisher.publish([holder]);
+    await tap.forJob(holder.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+    await publisher.publish([waiter]);
+
+    await publisher.publish([
+      newEvent(
+        'JobCancelled',
+        { jobId: waiter.jobId, tenantId: 'acme', source: 'producer', now: new Date() },
+        { reason: null },
+      ),
+    ]);
+    // A job requested behind the cancellation in the waiter's partition: once it ran, the runner has read the cancel.
+    const marker = requested('noop', {});
+    await sender.send(topics.events, [{ ...encodeEvent(marker), key: waiter.jobId }]);
+    await tap.forJob(marker.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    // The next job of the type queues for the slot behind the waiter (slots are taken in order).
+    const after = requested('sleep', {});
+    await publisher.publish([after]);
+    release();
+
+    await tap.forJob(after.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(tap.events.filter((e) => e.jobId === waiter.jobId).map((e) => e.type)).toEqual([
+      'JobRequested',
+      'JobCancelled',
+    ]);
+  });
+
+  it('never starts a job cancelled while it waited in memory for its time', async () => {
+    const lookups: string[] = [];
+    await runner.stop(1000);
+    runner = await startRunner('runner-wait', HANDLERS, {}, lookups);
+    await runOne();
+    const due = requested('noop', {});
+    due.data.runAt = new Date(Date.now() + 1500).toISOString();
+    await publisher.publish([due]);
+    await publisher.publish([
+      newEvent(
+        'JobCancelled',
+        { jobId: due.jobId, tenantId: 'acme', source: 'producer', now: new Date() },
+        { reason: null },
+      ),
+    ]);
+    const marker = requested('noop', {});
+    await sender.send(topics.events, [{ ...encodeEvent(marker), key: due.jobId }]);
+    await tap.forJob(marker.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+
+    // The wait ends in a check of the job's latest state, which the runner knows from the log, not the projection.
+    await waitFor(() => runner.waiting === 0, { timeoutMs: 5000, description: 'the wait to end' });
+    // Had the job started, its start would be acknowledged before anything this runner publishes later.
+    const later = requested('noop', {});
+    await publisher.publish([later]);
+    await tap.forJob(later.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(tap.events.filter((e) => e.jobId === due.jobId).map((e) => e.type)).toEqual([
+      'JobRequested',
+      'JobCancelled',
+    ]);
+    expect(lookups).not.toContain(due.jobId);
   });
 });

@@ -18,7 +18,8 @@ import {
 } from '@jobline/libs';
 import { executeAttempt, publishUntilAcknowledged, WorkAbandoned, type ExecuteJobDeps } from './execute-job';
 import { OffsetTracker } from './offset-tracker';
-import { planAttempt, timerStillWanted } from './plan-attempt';
+import { JobStates } from './job-states';
+import { attemptStillWanted, planAttempt } from './plan-attempt';
 import { Semaphore } from './semaphore';
 
 export interface RunnerConsumerOptions {
@@ -33,7 +34,11 @@ export interface RunnerConsumerOptions {
   /** Lower limits for some job types, by type. */
   typeConcurrency?: Readonly<Record<string, number>>;
   execute: Omit<ExecuteJobDeps, 'stopSignal' | 'running' | 'deadLetter'>;
-  /** The projection's view of jobs (MongoDB), by id; jobs it does not hold yet are absent. */
+  /**
+   * The projection's view of jobs (MongoDB), by id; jobs it does not hold yet are absent. Asked only where the log this
+   * runner reads cannot tell: while it catches up after taking over a partition, and for timers and redrives of jobs
+   * whose history it has not read.
+   */
   lookup: (jobIds: readonly string[]) => Promise<Map<string, Job>>;
   /** Sends messages to a topic other than the event log (timers, dead letters), with acks=-1. */
   send: (topic: string, messages: Message[]) => Promise<void>;
@@ -62,9 +67,13 @@ const STOP_HARD_LIMIT_MS = 5000;
 /**
  * The runner's consumer loop over the event log and the delay topics (see `scheduling/delay-tiers.ts` in libs).
  *
- * From the log it takes `JobRequested` and `JobRetryRequested`: the job's latest known state (the projection, else the
- * event itself) decides which attempt runs and when. A job due now runs at once; one due within the smallest tier
- * waits in memory; a later one becomes a timer in a delay topic. A failed attempt with a retry left goes the same way.
+ * It folds every event of its partitions into the jobs' latest states (`JobStates`), and decides from them: a
+ * `JobRequested` or `JobRetryRequested` starts the attempt the state calls for. A job due now runs at once; one due
+ * within the smallest tier waits in memory; a later one becomes a timer in a delay topic. A failed attempt with a retry
+ * left goes the same way. Whatever waited (for its time, or for a slot) looks at the job's latest state again before it
+ * starts, so a job cancelled meanwhile never starts. The projection is asked only where the log read here cannot tell:
+ * while a partition is caught up after this process took it over (events further on may already have finished the
+ * job), and for jobs whose history this process has not read.
  *
  * A batch only starts its work and returns, so that a job that runs or waits long never holds up the fetching of
  * other partitions (kafkajs fetches again only once every batch of its last fetch is handled). Work finishes out of
@@ -106,6 +115,13 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   const toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
   let commitTimer: NodeJS.Timeout | null = null;
   let committing: Promise<void> | null = null;
+  const states = new JobStates();
+  /**
+   * Per event partition, the log end when this process joined the group: before it, it catches up. Null until known
+   * (everything counts as catching up meanwhile).
+   */
+  let catchUpUntil: Map<number, number> | null = null;
+  const admin = kafka.admin();
   /** The projection's view of single jobs, batched into one query per tick. */
   const projection = new DataLoader<string, Job | null>(
     async (ids) => {
@@ -132,8 +148,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
    * Brings attempt `attempt` of `job` about, and the retries that follow it, until the job is finished or its next
    * attempt is handed to a delay topic. Resolves once all of it is acknowledged by Kafka.
    */
-  async function carryOut(job: Job, attempt: number, dueAt: number): Promise<void> {
-    for (;;) {
+  async function carryOut(job: Job, attempt: number, dueAt: number, rerun: boolean): Promise<void> {
+    for (; ; rerun = false) {
       const route = routeTimer(dueAt, Date.now(), tiers);
       if (route.kind === 'delay') return setTimer({ job, attempt, dueAt: new Date(dueAt).toISOString() }, route.tierMs);
       if (route.kind === 'wait') {
@@ -145,11 +161,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           })
           .finally(() => (waiting -= 1));
         // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
-        const check = timerStillWanted(attempt, await projection.load(job.id));
-        if (!check.wanted) {
-          logger.debug('waited for a job that no longer wants to run', { jobId: job.id, reason: check.reason });
-          return;
-        }
+        if (!(await stillWanted(job.id, attempt, rerun))) return;
         continue;
       }
       // The type's own slot first, so that a job waiting for it holds no slot other types could use.
@@ -160,6 +172,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
         await slots.acquire();
         try {
           if (stopping) throw new WorkAbandoned(job.id);
+          // The wait for a slot may have been long: the job may have been cancelled or run elsewhere meanwhile.
+          if (!(await stillWanted(job.id, attempt, rerun))) return;
           outcome = await executeAttempt(job, attempt, deps);
         } finally {
           slots.release();
@@ -174,26 +188,41 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
-  /** What a log event asks of the runner, given the job's latest known state; nothing for most events. */
-  async function workForEvent(event: JobEvent): Promise<void> {
-    const projected = await projection.load(event.jobId);
-    const state =
-      event.type === 'JobRequested' ? (projected ?? evolve(null, event)) : projected ? evolve(projected, event) : null;
+  /** The job's latest state: as read from the log here, else as the projection has it (null: nowhere yet). */
+  async function latest(jobId: string): Promise<Job | null> {
+    return states.get(jobId) ?? (await projection.load(jobId));
+  }
+
+  async function stillWanted(jobId: string, attempt: number, rerun: boolean): Promise<boolean> {
+    const check = attemptStillWanted(attempt, await latest(jobId), rerun);
+    if (!check.wanted) logger.debug('attempt no longer wanted', { jobId, attempt, reason: check.reason });
+    return check.wanted;
+  }
+
+  /**
+   * What a `JobRequested` or `JobRetryRequested` asks of the runner, given the state the log read here gives the job
+   * (`undefined`: its history began before what this process read). While catching up, the projection may know more:
+   * the job's later events, not read here yet, may have finished it.
+   */
+  async function workForEvent(event: JobEvent, known: Job | undefined, catchingUp: boolean): Promise<void> {
+    let state: Job | null = known ?? null;
+    if (catchingUp || known === undefined) {
+      const projected = await projection.load(event.jobId);
+      if (projected) state = event.type === 'JobRequested' ? projected : evolve(projected, event);
+    }
     const plan = state ? planAttempt(state, Date.now()) : { kind: 'skip' as const, reason: 'unknown job' };
     if (plan.kind === 'skip') {
       logger.debug('nothing to run', { jobId: event.jobId, event: event.type, reason: plan.reason });
       return;
     }
-    await carryOut(plan.job, plan.attempt, plan.dueAt);
+    // Asked by the log, the attempt may start even when a start of it is recorded: the runner that recorded it held
+    // this partition before and stopped without an outcome (execution is at-least-once).
+    await carryOut(plan.job, plan.attempt, plan.dueAt, true);
   }
 
   async function workForTimer(timer: TimerMessage): Promise<void> {
-    const check = timerStillWanted(timer.attempt, await projection.load(timer.job.id));
-    if (!check.wanted) {
-      logger.debug('timer no longer wanted', { jobId: timer.job.id, reason: check.reason });
-      return;
-    }
-    await carryOut(timer.job, timer.attempt, Date.parse(timer.dueAt));
+    if (!(await stillWanted(timer.job.id, timer.attempt, false))) return;
+    await carryOut(timer.job, timer.attempt, Date.parse(timer.dueAt), false);
   }
 
   /** Runs `work` until it succeeds; a failure other than the runner stopping is tried again with backoff. */
@@ -283,12 +312,29 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
     // kafkajs resumes each partition from its committed offset: track it afresh. Work still under way here is joined
     // by its redelivered message; the outcomes of partitions that moved elsewhere are not committed from here.
     trackers = new Map();
     toCommit.clear();
+    states.retainPartitions(e.payload.memberAssignment[topics.events] ?? []);
+    catchUpUntil = null;
+    void findLogEnds(trackers);
   });
+
+  /** Reads where the event log ends now, for the assignment of `generation`; tried again until known or replaced. */
+  async function findLogEnds(generation: Map<string, OffsetTracker>) {
+    for (let failures = 0; trackers === generation && !stopping; failures++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topics.events);
+        if (trackers === generation) catchUpUntil = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+        return;
+      } catch (err) {
+        logger.debug('could not read the log end; catching up from the projection meanwhile', { err });
+        await sleep(Math.min(250 * 2 ** failures, RETRY_MAX_MS));
+      }
+    }
+  }
 
   return {
     get inFlight() {
@@ -303,7 +349,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       return attempt !== undefined;
     },
     async start() {
-      await consumer.connect();
+      await Promise.all([consumer.connect(), admin.connect()]);
       await consumer.subscribe({ topics: [topics.events, ...topics.delays.map((d) => d.topic)], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
@@ -314,6 +360,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           try {
             const delay = tierOf.get(batch.topic);
             const key = `${batch.topic}:${batch.partition}`;
+            const catchUpEnd = catchUpUntil?.get(batch.partition) ?? Infinity;
             for (const message of batch.messages) {
               if (!isRunning() || isStale() || stopping) break;
               if (working.size >= maxPending || (trackers.get(key)?.size ?? 0) >= MAX_TRACKED_PER_PARTITION) {
@@ -357,8 +404,17 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                 });
               }
               const event = decoded.ok ? decoded.event : null;
+              // Folded here, in log order, so that work waiting elsewhere sees each job's latest state.
+              const known = event ? states.apply(batch.partition, offset, event) : undefined;
               const wanted = event?.type === 'JobRequested' || event?.type === 'JobRetryRequested';
-              take(batch.topic, batch.partition, offset, event?.jobId ?? '', wanted ? () => workForEvent(event) : null);
+              const catchingUp = offset < catchUpEnd;
+              take(
+                batch.topic,
+                batch.partition,
+                offset,
+                event?.jobId ?? '',
+                wanted ? () => workForEvent(event, known, catchingUp) : null,
+              );
               resolveOffset(message.offset);
             }
           } finally {
@@ -386,7 +442,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       const offsets = [...toCommit.values()];
       toCommit.clear();
       if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => undefined);
-      await consumer.disconnect();
+      await Promise.all([consumer.disconnect(), admin.disconnect()]);
     },
   };
 }
