@@ -11,7 +11,6 @@ import {
   topicNames,
   DEFAULT_BACKOFF,
   encodeEvent,
-  type Job,
   type KafkaEventPublisher,
 } from '@jobline/libs';
 import { tapEvents, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
