@@ -4,6 +4,8 @@ import { InfraEnv, envInt, loadConfig, type Env } from '@jobline/libs';
 export const ConsumerEnv = InfraEnv.extend({
   /** Kafka consumer group of the persisters. @defaultValue `persister` */
   PERSISTER_GROUP_ID: z.string().min(1).default('persister'),
+  /** Longest a persister fetch waits for more events before it writes what it has: batch size against lag. @defaultValue 50 */
+  PERSISTER_FETCH_WAIT_MS: envInt(50, 0, 5000),
   /** Port of `/metrics`, `/health` and `/ready`; 0 disables. @defaultValue 9101 */
   METRICS_PORT: envInt(9101, 0, 65535),
   /** Attempts to deliver a job's callback before it is given up. @defaultValue 8 */

@@ -126,6 +126,7 @@ async function run() {
     topic: topics.events,
     collections,
     persistBatch,
+    fetchWaitMs: config.PERSISTER_FETCH_WAIT_MS,
     logger,
     metrics,
   });

@@ -97,7 +97,7 @@ describe('persistBatch against MongoDB and Redis', () => {
     const events = jobHistory();
     const jobId = events[0]!.jobId;
 
-    const result = await persist(0, asLog(events));
+    const result = await persist([{ partition: 0, messages: asLog(events) }]);
 
     expect(result).toEqual({ events: 3, duplicates: 0, poison: 0, jobsChanged: 1 });
     const doc = await collections.jobs.findOne({ _id: jobId });
@@ -114,15 +114,42 @@ describe('persistBatch against MongoDB and Redis', () => {
     expect(cached?.status).toBe('completed');
   });
 
+  it('folds batches of several partitions in one call, each with its own checkpoint', async () => {
+    const first = jobHistory();
+    const second = jobHistory();
+
+    const result = await persist([
+      { partition: 7, messages: asLog(first, 40) },
+      { partition: 8, messages: asLog(second.slice(0, 2), 70) },
+    ]);
+
+    expect(result).toEqual({ events: 5, duplicates: 0, poison: 0, jobsChanged: 2 });
+    expect(await collections.jobs.findOne({ _id: first[0]!.jobId })).toMatchObject({
+      status: 'completed',
+      position: { partition: 7, offset: 42 },
+    });
+    expect(await collections.jobs.findOne({ _id: second[0]!.jobId })).toMatchObject({
+      status: 'processing',
+      position: { partition: 8, offset: 71 },
+    });
+    const checkpoints = await collections.checkpoints
+      .find({ _id: { $in: [7, 8].map((p) => `${ns.topicPrefix}job-events:${p}`) } })
+      .toArray();
+    expect(checkpoints.map((c) => [c.partition, c.nextOffset]).sort()).toEqual([
+      [7, 43],
+      [8, 72],
+    ]);
+  });
+
   it('is idempotent: the same events delivered twice leave one event row each and the same projection', async () => {
     const events = jobHistory();
     const jobId = events[0]!.jobId;
     const log = asLog(events, 100);
 
-    await persist(1, log);
+    await persist([{ partition: 1, messages: log }]);
     const once = await collections.jobs.findOne({ _id: jobId });
-    const second = await persist(1, log);
-    const overlapping = await persist(1, [log[1]!, log[2]!]);
+    const second = await persist([{ partition: 1, messages: log }]);
+    const overlapping = await persist([{ partition: 1, messages: [log[1]!, log[2]!] }]);
 
     expect(second.duplicates).toBe(3);
     expect(overlapping.duplicates).toBe(2);
@@ -134,10 +161,10 @@ describe('persistBatch against MongoDB and Redis', () => {
   it('skips events at or before the position the projection holds, even when they are new event ids', async () => {
     const events = jobHistory();
     const jobId = events[0]!.jobId;
-    await persist(2, asLog(events, 0));
+    await persist([{ partition: 2, messages: asLog(events, 0) }]);
     const stale = { ...events[1]!, eventId: randomUUID() };
 
-    await persist(2, [{ offset: 1, value: Buffer.from(JSON.stringify(stale)) }]);
+    await persist([{ partition: 2, messages: [{ offset: 1, value: Buffer.from(JSON.stringify(stale)) }] }]);
 
     expect(await collections.jobs.findOne({ _id: jobId })).toMatchObject({
       status: 'completed',
@@ -155,7 +182,7 @@ describe('persistBatch against MongoDB and Redis', () => {
       { offset: 3, value: Buffer.from('{"type":"JobStarted"}') },
     ];
 
-    const result = await persist(3, batch);
+    const result = await persist([{ partition: 3, messages: batch }]);
 
     expect(result.poison).toBe(2);
     expect(quarantined.map((q) => q.offset)).toEqual([1, 3]);
@@ -167,7 +194,7 @@ describe('persistBatch against MongoDB and Redis', () => {
     const events = jobHistory('tenant-b');
     const jobId = events[0]!.jobId;
     const cache = createJobCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });
-    await persist(4, asLog(events, 0));
+    await persist([{ partition: 4, messages: asLog(events, 0) }]);
 
     await cache.putIfAbsent({
       tenantId: 'tenant-b',
@@ -195,11 +222,11 @@ describe('persistBatch against MongoDB and Redis', () => {
     try {
       const first = jobHistory('tenant-c');
       const log = asLog(first, 10);
-      await announcing(5, log);
-      await announcing(5, log);
-      await announcing(5, asLog(jobHistory('someone-else'), 13));
+      await announcing([{ partition: 5, messages: log }]);
+      await announcing([{ partition: 5, messages: log }]);
+      await announcing([{ partition: 5, messages: asLog(jobHistory('someone-else'), 13) }]);
       const second = jobHistory('tenant-c');
-      await announcing(5, asLog(second, 16));
+      await announcing([{ partition: 5, messages: asLog(second, 16) }]);
       const of = (jobId: string) => received.filter((c) => c.view.id === jobId);
       await waitFor(() => of(second[0]!.jobId).length === 3, { description: 'the second job’s changes' });
 
@@ -232,10 +259,10 @@ describe('persistBatch against MongoDB and Redis', () => {
     } as JobEvent;
     const jobId = withCallback.jobId;
     const log = asLog([withCallback, started!, completed!], 20);
-    await outbox(6, log);
-    await outbox(6, log);
+    await outbox([{ partition: 6, messages: log }]);
+    await outbox([{ partition: 6, messages: log }]);
     const silent = jobHistory('tenant-d');
-    await outbox(6, asLog(silent, 23));
+    await outbox([{ partition: 6, messages: asLog(silent, 23) }]);
 
     const deliveries = await collections.callbackDeliveries.find({ tenantId: 'tenant-d' }).toArray();
     expect(deliveries).toHaveLength(1);

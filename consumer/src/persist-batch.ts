@@ -27,6 +27,12 @@ export interface LogMessage {
   value: Buffer | null;
 }
 
+/** Messages of one partition of the event log, in log order. */
+export interface PartitionBatch {
+  partition: number;
+  messages: readonly LogMessage[];
+}
+
 export interface PoisonMessage {
   partition: number;
   offset: number;
@@ -62,10 +68,10 @@ export interface PersistResult {
 const DUPLICATE_KEY = 11000;
 
 /**
- * Folds one partition's batch of the event log into MongoDB, idempotently:
+ * Folds batches of the event log, of any number of partitions, into MongoDB in one round trip per step, idempotently:
  * 1. every event is appended to `job_events` under its event id (a duplicate is ignored);
  * 2. each job's projection is advanced with `evolve`, skipping events at or before the position it already holds;
- * 3. the checkpoint (next offset of this partition) is saved;
+ * 3. the checkpoint (next offset) of each partition is saved;
  * 4. the Redis cache is refreshed with views versioned by log offset, so an older view never replaces a newer one;
  * 5. the view after each applied event is announced to live streams, in log order.
  * Callback deliveries for jobs that became terminal are added to their outbox before the projection is written: a
@@ -75,25 +81,26 @@ const DUPLICATE_KEY = 11000;
 export function createBatchPersister(deps: BatchPersisterDeps) {
   const { jobs, jobEvents, checkpoints } = deps.collections;
 
-  return async function persistBatch(partition: number, messages: readonly LogMessage[]): Promise<PersistResult> {
-    const events: { event: JobEvent; offset: number }[] = [];
+  return async function persistBatch(batches: readonly PartitionBatch[]): Promise<PersistResult> {
+    const events: { event: JobEvent; partition: number; offset: number }[] = [];
     const poison: PoisonMessage[] = [];
-    for (const message of messages) {
-      const decoded = decodeEvent(message.value);
-      if (decoded.ok) events.push({ event: decoded.event, offset: message.offset });
-      else poison.push({ partition, offset: message.offset, value: message.value, reason: decoded.reason });
+    for (const { partition, messages } of batches) {
+      for (const message of messages) {
+        const decoded = decodeEvent(message.value);
+        if (decoded.ok) events.push({ event: decoded.event, partition, offset: message.offset });
+        else poison.push({ partition, offset: message.offset, value: message.value, reason: decoded.reason });
+      }
     }
     if (poison.length > 0) {
       deps.logger.warn('quarantining undecodable events', {
-        partition,
-        offsets: poison.map((p) => p.offset),
+        positions: poison.map((p) => `${p.partition}:${p.offset}`),
         reasons: [...new Set(poison.map((p) => p.reason))],
       });
       await deps.quarantine(poison);
     }
 
     const duplicates = await appendEvents(
-      events.map(({ event, offset }) => ({
+      events.map(({ event, partition, offset }) => ({
         _id: event.eventId,
         event,
         jobId: event.jobId,
@@ -110,7 +117,8 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
     const changed = new Map<string, { doc: JobDocument; previousOffset: number | null }>();
     const announced: JobChange[] = [];
     const callbacks: CallbackDeliveryDocument[] = [];
-    for (const { event, offset } of events) {
+    // A job's events all lie in one partition, so each job's events are applied in log order.
+    for (const { event, partition, offset } of events) {
       const existing = current.get(event.jobId);
       if (existing && existing.position.partition === partition && existing.position.offset >= offset) continue;
       const next = evolve(existing ? jobFromDocument(existing) : null, event);
@@ -140,12 +148,18 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
     }
     await writeProjection([...changed.values()]);
 
-    const last = messages.at(-1);
-    if (last) {
-      await checkpoints.updateOne(
-        { _id: checkpointId(deps.topic, partition) },
-        { $set: { topic: deps.topic, partition, nextOffset: last.offset + 1, updatedAt: new Date() } },
-        { upsert: true },
+    const saved = batches.filter((b) => b.messages.length > 0);
+    if (saved.length > 0) {
+      const updatedAt = new Date();
+      await checkpoints.bulkWrite(
+        saved.map(({ partition, messages }) => ({
+          updateOne: {
+            filter: { _id: checkpointId(deps.topic, partition) },
+            update: { $set: { topic: deps.topic, partition, nextOffset: messages.at(-1)!.offset + 1, updatedAt } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
       );
     }
     await refreshCache([...changed.values()].map((c) => c.doc));

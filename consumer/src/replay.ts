@@ -109,7 +109,7 @@ export async function replayEventLog(options: ReplayOptions): Promise<ReplayResu
             .map((m) => ({ offset: Number(m.offset), value: m.value }))
             .filter((m) => m.offset < end);
           if (messages.length > 0) {
-            const result = await persistBatch(partition, messages);
+            const result = await persistBatch([{ partition, messages }]);
             events += result.events;
             done += messages.length;
             options.onProgress?.({ done, total, elapsedMs: clock() - started });
