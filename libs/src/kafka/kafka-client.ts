@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logging/logger';
+import { fixIdleRequestQueueTimer } from './request-queue-fix';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -27,6 +28,7 @@ export function groupTimeouts(sessionTimeoutMs = 30_000) {
 }
 
 export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+  fixIdleRequestQueueTimer();
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
