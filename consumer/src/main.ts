@@ -34,7 +34,7 @@ async function run() {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const admin = kafka.admin();
   const quarantineProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(config.REDIS_URL, { pipelineConcurrentCommands: true });
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);

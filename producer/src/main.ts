@@ -47,7 +47,7 @@ async function run() {
     timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
   });
   const admin = kafka.admin();
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(config.REDIS_URL, { pipelineConcurrentCommands: true });
   const subscriber = connectRedis(config.REDIS_URL);
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   await Promise.all([publisher.connect(), admin.connect(), redis.connect(), subscriber.connect()]);

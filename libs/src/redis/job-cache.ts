@@ -27,10 +27,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
+/** The script's name on a Redis client: it is sent once per connection and called by its SHA1 after that. */
+const PUT_IF_NEWER_COMMAND = 'joblinePutJobIfNewer';
+
+type PutIfNewer = (key: string, version: number, tenantId: string, view: string, ttl: number) => Promise<number>;
+
 export function createJobCache(redis: Redis, options: { keyPrefix: string; ttlSeconds: number }): JobCache {
   const key = (jobId: string) => `${options.keyPrefix}job:${jobId}`;
+  if (!(PUT_IF_NEWER_COMMAND in redis))
+    redis.defineCommand(PUT_IF_NEWER_COMMAND, { numberOfKeys: 1, lua: PUT_IF_NEWER });
+  const command = (target: object) => (target as Record<string, PutIfNewer>)[PUT_IF_NEWER_COMMAND]!.bind(target);
   const put = (job: CachedJob, version: number) =>
-    redis.eval(PUT_IF_NEWER, 1, key(job.view.id), version, job.tenantId, JSON.stringify(job.view), options.ttlSeconds);
+    command(redis)(key(job.view.id), version, job.tenantId, JSON.stringify(job.view), options.ttlSeconds);
 
   return {
     async putIfAbsent(job) {
@@ -39,16 +47,9 @@ export function createJobCache(redis: Redis, options: { keyPrefix: string; ttlSe
     async putNewer(jobs) {
       if (jobs.length === 0) return;
       const pipeline = redis.pipeline();
+      const putInPipeline = command(pipeline);
       for (const job of jobs) {
-        pipeline.eval(
-          PUT_IF_NEWER,
-          1,
-          key(job.view.id),
-          job.version,
-          job.tenantId,
-          JSON.stringify(job.view),
-          options.ttlSeconds,
-        );
+        void putInPipeline(key(job.view.id), job.version, job.tenantId, JSON.stringify(job.view), options.ttlSeconds);
       }
       const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);
