@@ -52,19 +52,38 @@ export interface AttemptOutcome {
  * Runs one attempt of a job: records its start, runs the handler, records the outcome (and, for a job that failed
  * for good, its dead letter). Returns once all of that is acknowledged by Kafka, which is what allows the caller to
  * commit past the message that asked for the attempt.
+ *
+ * The handler does not wait for Kafka to acknowledge the start: a handler that finishes within the same turn of the
+ * event loop has its start and its outcome sent in one produce request, behind one another. Execution is
+ * at-least-once either way: a runner that dies before the outcome is acknowledged leaves the attempt to run again.
  */
 export async function executeAttempt(initial: Job, attempt: number, deps: ExecuteJobDeps): Promise<AttemptOutcome> {
   let job = initial;
   const logger = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, type: job.type, attempt });
   let recorded: JobEvent[] = [];
+  const publish = (events: JobEvent[]) =>
+    publishUntilAcknowledged(() => deps.publisher.publish(events), deps.stopSignal, logger, job.id);
+
+  const startEvents = decide({ type: 'StartAttempt', attempt, runnerId: deps.runnerId }, job, {
+    source: 'runner',
+    now: deps.now(),
+    random: deps.random(),
+  });
+  job = foldEvents(startEvents, job)!;
+  const startRecorded = publish(startEvents);
+  // Awaited below, after the handler; a failure before then must not count as unhandled.
+  startRecorded.catch(() => undefined);
 
   const record = async (command: JobCommand) => {
     recorded = decide(command, job, { source: 'runner', now: deps.now(), random: deps.random() });
-    await publishUntilAcknowledged(() => deps.publisher.publish(recorded), deps.stopSignal, logger, job.id);
+    // Queued right behind the start, so that both go out together when the handler was quick.
+    const outcomeRecorded = publish(recorded);
+    outcomeRecorded.catch(() => undefined);
+    await startRecorded;
+    await outcomeRecorded;
     job = foldEvents(recorded, job)!;
   };
 
-  await record({ type: 'StartAttempt', attempt, runnerId: deps.runnerId });
   const started = performance.now();
   const cancel = new AbortController();
   deps.running.set(job.id, cancel);
