@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import {
@@ -9,6 +8,7 @@ import {
   type JobCache,
   type JobView,
   type Logger,
+  timeOrderedId,
 } from '@jobline/libs';
 import { tenantOf } from './auth';
 import { jobRequestedEvent, parseIdempotencyKey, type CreateJobRequest } from './create-job-request';
@@ -60,7 +60,7 @@ export function jobAcceptor(deps: JobAcceptorDeps): AcceptJobs {
     }
   }
 
-  return async (req, res, requests, jobIds = requests.map(() => randomUUID())) => {
+  return async (req, res, requests, jobIds = requests.map(() => timeOrderedId())) => {
     const tenantId = tenantOf(req);
     const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
     const now = deps.now();

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   DEFAULT_BACKOFF,
@@ -12,6 +11,7 @@ import {
   type FieldIssue,
   type JobEventOf,
   type JobType,
+  timeOrderedId,
 } from '@jobline/libs';
 
 /** Attempts a job gets unless it asks otherwise, and the most it may ask for. */
@@ -287,7 +287,7 @@ export function jobRequestedEvent(
   tenantId: string,
   now: Date,
   idempotencyKey: string | null = null,
-  jobId: string = randomUUID(),
+  jobId: string = timeOrderedId(now),
 ): JobEventOf<'JobRequested'> {
   return newEvent(
     'JobRequested',

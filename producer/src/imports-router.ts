@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
@@ -12,6 +12,7 @@ import {
   type DataCollections,
   ImportReport,
   JobView,
+  timeOrderedId,
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
 import { tenantOf } from './auth';
@@ -216,7 +217,7 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
       );
     }
     const tenantId = tenantOf(req);
-    const jobId = randomUUID();
+    const jobId = timeOrderedId();
     const upload = await storeUpload(req, deps.blobs, `${tenantId}/imports/${jobId}`, deps.maxUploadBytes);
     const { resource, title, author, language } = query.data;
     let request;

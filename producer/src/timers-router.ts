@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { JoblineError } from '@jobline/libs';
+import { JoblineError, timeOrderedId } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
 import { tenantOf } from './auth';
 import { parseCreateTimer, toTimerView } from './create-timer-request';
@@ -18,7 +17,7 @@ export function timersRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs): Rout
   const limits = jobRequestLimits(deps);
 
   router.post('/', async (req, res) => {
-    const id = randomUUID();
+    const id = timeOrderedId();
     const request = parseCreateTimer(jsonBody(req), limits, deps.now(), id);
     const [view] = await acceptJobs(req, res, [request], [id]);
     const timer = toTimerView(view!, deps.now());

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './time-ordered-id';
 import { EVENT_SCHEMA_VERSION, type EventSource, type JobEventOf, type JobEventType } from './job-events';
 
 export interface EventContext {
@@ -16,7 +16,7 @@ export function newEvent<T extends JobEventType>(
   data: JobEventOf<T>['data'],
 ): JobEventOf<T> {
   return {
-    eventId: randomUUID(),
+    eventId: timeOrderedId(ctx.now),
     jobId: ctx.jobId,
     tenantId: ctx.tenantId,
     type,
