@@ -338,8 +338,10 @@ async function writePrepared(
   let written = 0;
   for (const resource of WRITE_ORDER) {
     if (writes[resource].length === 0) continue;
-    // Ordered: a record given twice in one batch ends as its later version.
-    await c.records[resource].bulkWrite(writes[resource], { ordered: true });
+    // Unordered, so that the store may apply them as it likes, unless the batch holds a record twice: then in order,
+    // so that it ends as its later version.
+    const ordered = earlierInBatch[resource].size < writes[resource].length;
+    await c.records[resource].bulkWrite(writes[resource], { ordered });
     written += writes[resource].length;
   }
   if (errors.length > 0) await c.importErrors.bulkWrite(errors, { ordered: false });
@@ -395,11 +397,12 @@ function upsertOf(
     } else if (value === undefined || value === null) unset[field] = '';
     else set[field] = value;
   }
-  const onInsert: Record<string, unknown> = { _id: id };
+  const onInsert: Record<string, unknown> = { tenantId, externalId: fields.externalId };
   if (fields.createdAt === undefined) onInsert.createdAt = at;
   return {
     updateOne: {
-      filter: { tenantId, externalId: fields.externalId as string },
+      // By `_id`, which the tenant and external id determine: the primary index, not the secondary unique one.
+      filter: { _id: id },
       update: { $set: set, $setOnInsert: onInsert, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) },
       upsert: true,
     },
