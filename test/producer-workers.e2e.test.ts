@@ -109,6 +109,8 @@ describe('producer with two workers', () => {
       HOST: '127.0.0.1',
       API_TOKENS: 'workers-token:workers',
       PRODUCER_WORKERS: '2',
+      // Successful requests are logged at debug; the test finds the worker that served one from its log line.
+      LOG_LEVEL: 'debug',
     });
   });
 

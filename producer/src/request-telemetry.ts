@@ -40,7 +40,7 @@ export function requestId(res: Response): string {
 
 /**
  * Gives every request an id (the client's `X-Request-Id` when acceptable, else a new UUID), echoed in the response,
- * and on finish logs the request and observes its duration. The route label is the matched template (`/v1/jobs/:id`),
+ * and on finish logs the request (see `accessLogLevel`) and observes its duration. The route label is the matched template (`/v1/jobs/:id`),
  * never the raw path, so that job ids do not become series; unmatched paths share `unmatched`. Only method, route,
  * status, duration and ids are logged: no headers, so no credentials.
  */
@@ -55,7 +55,7 @@ export function requestTelemetry(options: { logger: Logger; metrics?: ProducerMe
       const route = routeTemplate(req, res);
       const status = res.statusCode;
       options.metrics?.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds);
-      options.logger.log(status >= 500 ? 'warn' : 'info', 'http request', {
+      options.logger.log(accessLogLevel(status), 'http request', {
         requestId: id,
         method: req.method,
         route,
@@ -66,6 +66,16 @@ export function requestTelemetry(options: { logger: Logger; metrics?: ProducerMe
     });
     next();
   };
+}
+
+/**
+ * Answered requests are counted by the duration histogram; the log adds the ones worth reading: server errors at
+ * `warn`, client errors at `info`, and the rest at `debug` (a line for every accepted job would cost more CPU than
+ * accepting it does).
+ */
+export function accessLogLevel(status: number): 'warn' | 'info' | 'debug' {
+  if (status >= 500) return 'warn';
+  return status >= 400 ? 'info' : 'debug';
 }
 
 /**
