@@ -17,6 +17,7 @@ import {
   type TopicNames,
 } from '@jobline/libs';
 import { executeAttempt, publishUntilAcknowledged, WorkAbandoned, type ExecuteJobDeps } from './execute-job';
+import { OffsetCommitter } from './offset-committer';
 import { OffsetTracker } from './offset-tracker';
 import { JobStates } from './job-states';
 import { attemptStillWanted, planAttempt } from './plan-attempt';
@@ -57,7 +58,6 @@ export interface RunnerConsumer {
 }
 
 const HEARTBEAT_MS = 3000;
-const COMMIT_INTERVAL_MS = 200;
 const RETRY_MAX_MS = 30_000;
 /** Offsets one partition may have in progress before it is paused (a long job at its head holds all behind it). */
 const MAX_TRACKED_PER_PARTITION = 10_000;
@@ -111,10 +111,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   const pausedForCapacity = new Map<string, () => void>();
   /** Offsets in progress per partition of the current assignment, by `topic:partition`. */
   let trackers = new Map<string, OffsetTracker>();
-  /** Offsets ready to commit, by `topic:partition`. */
-  const toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
-  let commitTimer: NodeJS.Timeout | null = null;
-  let committing: Promise<void> | null = null;
+  const commits = new OffsetCommitter((offsets) => consumer.commitOffsets(offsets), logger);
   const states = new JobStates();
   /**
    * Per event partition, the log end when this process joined the group: before it, it catches up. Null until known
@@ -241,34 +238,12 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
-  /** Commits what is ready, one commit at a time so that they land in order; a failed one is tried again. */
-  function flushCommits() {
-    commitTimer = null;
-    if (committing || toCommit.size === 0) return;
-    const generation = trackers;
-    const offsets = new Map(toCommit);
-    toCommit.clear();
-    committing = consumer
-      .commitOffsets([...offsets.values()])
-      .catch((err: unknown) => {
-        logger.debug('offsets not committed; trying again', { err: String(err) });
-        // Only while the assignment is the same: after a rebalance the partition resumes from its last commit.
-        if (trackers !== generation) return;
-        for (const [key, entry] of offsets) if (!toCommit.has(key)) toCommit.set(key, entry);
-      })
-      .finally(() => {
-        committing = null;
-        if (toCommit.size > 0) commitTimer ??= setTimeout(flushCommits, COMMIT_INTERVAL_MS);
-      });
-  }
-
   /** Marks a message's work done; commits past it once everything before it in its partition is done too. */
   function complete(key: string, tracker: OffsetTracker, topic: string, partition: number, offset: number) {
     const committable = tracker.complete(offset);
     if (tracker.size < MAX_TRACKED_PER_PARTITION / 2) resumeForCapacity(key);
     if (committable === null || trackers.get(key) !== tracker) return;
-    toCommit.set(key, { topic, partition, offset: String(committable + 1) });
-    commitTimer ??= setTimeout(flushCommits, COMMIT_INTERVAL_MS);
+    commits.markReady({ topic, partition, offset: String(committable + 1) });
   }
 
   /** Starts (or joins) the work of one message and tracks its offset until that work is done. */
@@ -316,7 +291,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     // kafkajs resumes each partition from its committed offset: track it afresh. Work still under way here is joined
     // by its redelivered message; the outcomes of partitions that moved elsewhere are not committed from here.
     trackers = new Map();
-    toCommit.clear();
+    commits.reset();
     states.retainPartitions(e.payload.memberAssignment[topics.events] ?? []);
     catchUpUntil = null;
     void findLogEnds(trackers);
@@ -437,11 +412,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       } finally {
         clearTimeout(timer);
       }
-      if (commitTimer) clearTimeout(commitTimer);
-      await committing;
-      const offsets = [...toCommit.values()];
-      toCommit.clear();
-      if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => undefined);
+      await commits.drain();
       await Promise.all([consumer.disconnect(), admin.disconnect()]);
     },
   };
