@@ -1,27 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_BACKOFF, newEvent, type JobEvent } from '@jobline/libs';
+import { newEvent, type JobEvent } from '@jobline/libs';
+import { aJobRequested } from '@jobline/libs/testing';
 import { JobStates } from './job-states';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
-function requested(jobId = randomUUID()): JobEvent {
-  return newEvent(
-    'JobRequested',
-    { jobId, tenantId: 'acme', source: 'producer', now: NOW },
-    {
-      type: 'noop',
-      payload: {},
-      runAt: null,
-      maxAttempts: 1,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
-}
+const requested = (): JobEvent => aJobRequested({ now: NOW });
 
 const ctx = (jobId: string) => ({ jobId, tenantId: 'acme', source: 'runner' as const, now: NOW });
 const started = (jobId: string) => newEvent('JobStarted', ctx(jobId), { attempt: 1, runnerId: 'r' });

@@ -9,12 +9,10 @@ import {
   ensureTopics,
   newEvent,
   topicNames,
-  DEFAULT_BACKOFF,
   encodeEvent,
   type KafkaEventPublisher,
 } from '@jobline/libs';
-import { tapEvents, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { randomUUID } from 'node:crypto';
+import { aJobRequested, tapEvents, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import { noopHandler } from './handlers/noop-handler';
@@ -27,24 +25,7 @@ const logger = createLogger({ service: 'test', level: 'error' });
 /** The engine is under test here, not the handlers: the two that need nothing from outside. */
 const HANDLERS: Record<string, JobHandler> = { sleep: sleepHandler, noop: noopHandler };
 
-function requested(type: string, payload: unknown) {
-  return newEvent(
-    'JobRequested',
-    { jobId: randomUUID(), tenantId: 'acme', source: 'producer', now: new Date() },
-    {
-      type,
-      payload,
-      runAt: null,
-      maxAttempts: 1,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
-}
+const requested = (type: string, payload: unknown) => aJobRequested({ type, payload });
 
 describe('runner consumer against Kafka', () => {
   const ns = testNamespace();

@@ -3,3 +3,4 @@ export * from './test-namespace';
 export * from './event-tap';
 export * from './http';
 export * from './prometheus-text';
+export * from './job-events';
