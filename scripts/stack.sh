@@ -114,12 +114,21 @@ classpath_complete() {
   for jar in "${jars[@]}"; do [[ -f $jar ]] || return 1; done
 }
 
+# Compiles the mongo launcher and its backend (every .java file under stack/mongo/src/main/java), once per version of
+# the sources and the class path.
 compile_mongo_launcher() {
-  local dir="$STACK_DIR/mongo" source="$ROOT/stack/mongo/src/main/java/dev/jobline/stack/MongoServerMain.java"
-  local class="$dir/classes/dev/jobline/stack/MongoServerMain.class"
-  [[ -f $class && $class -nt $source && $class -nt $dir/classpath ]] && return 0
+  local dir="$STACK_DIR/mongo" sources_dir="$ROOT/stack/mongo/src/main/java"
+  local sources stamp
+  mapfile -t sources < <(find "$sources_dir" -name '*.java' | LC_ALL=C sort)
+  ((${#sources[@]} > 0)) || die "no Java sources under $sources_dir"
+  stamp=$({ printf '%s\n' "${sources[@]}"; cat "${sources[@]}" "$dir/classpath"; } | sha256sum | cut -c1-16)
+  if [[ -d $dir/classes && $(cat "$dir/classes.stamp" 2>/dev/null) == "$stamp" ]]; then
+    return 0
+  fi
+  rm -rf "$dir/classes" "$dir/classes.stamp"
   mkdir -p "$dir/classes"
-  javac -d "$dir/classes" -cp "$(<"$dir/classpath")" "$source"
+  javac -d "$dir/classes" -cp "$(<"$dir/classpath")" "${sources[@]}" || die "could not compile the mongo launcher"
+  echo "$stamp" >"$dir/classes.stamp"
 }
 
 # Installs the S3 server into its own virtual environment, once per version of its requirements.
@@ -227,10 +236,14 @@ start_kafka() {
   daemonize kafka "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties"
 }
 
+# The data file's name says its format: jobline-v2.mv holds documents and index keys in the launcher's own encoding
+# (stack/mongo, CompactH2Backend), which it could not read from the stock backend's Java-serialized jobline.mv. So data
+# from before is simply ignored, never opened: the old file stays in the data folder (`reset` removes it) and the
+# stack starts with empty databases.
 start_mongo() {
   local dir="$STACK_DIR/mongo"
   daemonize mongo java -Xms64m -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -cp "$dir/classes:$(<"$dir/classpath")" dev.jobline.stack.MongoServerMain "$HOST" "$MONGO_PORT" "$dir/data/jobline.mv"
+    -cp "$dir/classes:$(<"$dir/classpath")" dev.jobline.stack.MongoServerMain "$HOST" "$MONGO_PORT" "$dir/data/jobline-v2.mv"
 }
 
 start_redis() {
