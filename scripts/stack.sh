@@ -240,9 +240,11 @@ start_kafka() {
 # (stack/mongo, CompactH2Backend), which it could not read from the stock backend's Java-serialized jobline.mv. So data
 # from before is simply ignored, never opened: the old file stays in the data folder (`reset` removes it) and the
 # stack starts with empty databases.
+# mongo-java-server materialises a query's whole result before it sorts and pages it: a heap of 2 GiB lets a
+# million-record export through.
 start_mongo() {
   local dir="$STACK_DIR/mongo"
-  daemonize mongo java -Xms64m -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  daemonize mongo java -Xms64m -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$dir/classes:$(<"$dir/classpath")" dev.jobline.stack.MongoServerMain "$HOST" "$MONGO_PORT" "$dir/data/jobline-v2.mv"
 }
 
