@@ -304,4 +304,22 @@ describe('runner consumer against Kafka', () => {
     ]);
     expect(lookups).not.toContain(due.jobId);
   });
+
+  it('runs an attempt once when it is asked for twice', async () => {
+    await runner.stop(1000);
+    runner = await startRunner('runner-twice');
+    await runOne();
+    const job = requested('noop', {});
+
+    await publisher.publish([job]);
+    await publisher.publish([job]);
+
+    await tap.forJob(
+      job.jobId,
+      (e) => e.filter((x) => x.type === 'JobRequested').length === 2 && e.some((x) => x.type === 'JobCompleted'),
+    );
+    // Had the second request started the job again, its start would be in the log before a later job's completion.
+    await runOne();
+    expect(tap.events.filter((e) => e.jobId === job.jobId && e.type === 'JobStarted')).toHaveLength(1);
+  });
 });

@@ -63,6 +63,7 @@ const RETRY_MAX_MS = 30_000;
 const MAX_TRACKED_PER_PARTITION = 10_000;
 /** After the grace period, how long a stop waits for abandoned work to let go before it commits and leaves anyway. */
 const STOP_HARD_LIMIT_MS = 5000;
+const MAX_REMEMBERED_STARTS = 10_000;
 
 /**
  * The runner's consumer loop over the event log and the delay topics (see `scheduling/delay-tiers.ts` in libs).
@@ -113,6 +114,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
   let trackers = new Map<string, OffsetTracker>();
   const commits = new OffsetCommitter((offsets) => consumer.commitOffsets(offsets), logger);
   const states = new JobStates();
+  /** Attempts this process started (`jobId:attempt`), the latest ten thousand: none of them starts here again. */
+  const startedHere = new Set<string>();
   /**
    * Per event partition, the log end when this process joined the group: before it, it catches up. Null until known
    * (everything counts as catching up meanwhile).
@@ -171,6 +174,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           if (stopping) throw new WorkAbandoned(job.id);
           // The wait for a slot may have been long: the job may have been cancelled or run elsewhere meanwhile.
           if (!(await stillWanted(job.id, attempt, rerun))) return;
+          rememberStarted(job.id, attempt);
           outcome = await executeAttempt(job, attempt, deps);
         } finally {
           slots.release();
@@ -190,8 +194,17 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     return states.get(jobId) ?? (await projection.load(jobId));
   }
 
+  function rememberStarted(jobId: string, attempt: number) {
+    startedHere.add(`${jobId}:${attempt}`);
+    if (startedHere.size > MAX_REMEMBERED_STARTS) startedHere.delete(startedHere.values().next().value!);
+  }
+
   async function stillWanted(jobId: string, attempt: number, rerun: boolean): Promise<boolean> {
-    const check = attemptStillWanted(attempt, await latest(jobId), rerun);
+    // A second request for an attempt this process started (a request published twice, a redrive asked twice) finds
+    // it here, even before the start it recorded comes back through the log.
+    const check = startedHere.has(`${jobId}:${attempt}`)
+      ? { wanted: false, reason: `attempt ${attempt} already started here` }
+      : attemptStillWanted(attempt, await latest(jobId), rerun);
     if (!check.wanted) logger.debug('attempt no longer wanted', { jobId, attempt, reason: check.reason });
     return check.wanted;
   }
