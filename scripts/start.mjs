@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs jobline on this machine: the local stack (unless KAFKA_BROKERS, MONGODB_URI and REDIS_URL name existing
-// services), a build, then producer, consumer and runner with prefixed logs. Ctrl-C stops everything it started.
+// services), a build, then producer, consumer and runner with prefixed logs. A service that exits is started again
+// after a backoff. Ctrl-C (or SIGTERM) stops everything it started.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { build, ensureInfrastructure, root, stopStack } from './local-stack.mjs';
+import { decideRestart } from './restart-backoff.cjs';
 
 const port = Number(process.env.PORT ?? 3000);
 const colours = { producer: 36, consumer: 35, runner: 33 };
@@ -39,15 +41,21 @@ try {
   fail(err.message);
 }
 
-const children = new Map();
+/** Per service: the running process, when it started, and its failures in a row for the backoff. */
+const services = new Map();
 let stopping = false;
 
 function startService(name) {
+  const restarted = services.has(name);
+  const service = services.get(name) ?? { failures: 0 };
+  services.set(name, service);
   const child = spawn(process.execPath, [join(root, name, 'dist', 'main.js')], {
     cwd: root,
     env: { LOG_FORMAT: 'pretty', ...process.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  Object.assign(service, { child, startedAt: Date.now(), restartTimer: undefined });
+  say(`${name} ${restarted ? 'restarted' : 'started'} (pid ${child.pid})`);
   const prefix = `\x1b[${colours[name]}m${name.padEnd(8)}|\x1b[0m `;
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
@@ -58,21 +66,23 @@ function startService(name) {
     });
   }
   child.on('exit', (code, signal) => {
-    children.delete(name);
-    if (!stopping) {
-      say(`${name} exited (${signal ?? code}); stopping everything`);
-      void stopAll(1);
-    }
+    service.child = undefined;
+    if (stopping) return;
+    const { failures, delayMs } = decideRestart(service.failures, Date.now() - service.startedAt);
+    service.failures = failures;
+    say(`${name} exited (${signal ?? code}); restarting in ${delayMs / 1000}s`);
+    service.restartTimer = setTimeout(() => startService(name), delayMs);
   });
-  children.set(name, child);
 }
 
-async function stopAll(exitCode) {
+async function stopAll() {
   if (stopping) return;
   stopping = true;
   say('stopping services');
+  for (const service of services.values()) clearTimeout(service.restartTimer);
+  const running = [...services.values()].flatMap((service) => (service.child ? [service.child] : []));
   await Promise.all(
-    [...children.values()].map(
+    running.map(
       (child) =>
         new Promise((resolve) => {
           const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -88,11 +98,11 @@ async function stopAll(exitCode) {
     say('stopping the local stack');
     stopStack();
   }
-  process.exit(exitCode);
+  process.exit(0);
 }
 
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+process.on('SIGINT', () => void stopAll());
+process.on('SIGTERM', () => void stopAll());
 
 for (const name of ['producer', 'consumer', 'runner']) startService(name);
 say(`jobline is starting on http://localhost:${port} (Ctrl-C stops it)`);
