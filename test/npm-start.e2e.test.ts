@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { JobView } from '@jobline/libs';
+import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { MongoClient } from 'mongodb';
+import { settledView } from './job-settled';
+import { freePort, type ServiceName } from './service-process';
+
+const ROOT = join(__dirname, '..');
+
+/** Whether a process still exists (start.mjs reaps its children before it exits, so a stopped one does not). */
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * `npm start` (scripts/start.mjs) as a developer runs it, on the test's infrastructure (it starts no stack when
+ * KAFKA_BROKERS, MONGODB_URI and REDIS_URL are set): a service killed under it comes back after its backoff, and
+ * SIGINT stops every service it started.
+ */
+describe('npm start', () => {
+  const ns = testNamespace();
+  const headers = { authorization: 'Bearer start-token', 'content-type': 'application/json' };
+  const lines: string[] = [];
+  let start: ChildProcess;
+  let base: string;
+
+  /** The services start.mjs announced, in order, from its own lines (`[jobline] runner started (pid 123)`). */
+  const announced = () =>
+    lines.flatMap((line) => {
+      const match = /\[jobline\].* (producer|consumer|runner) (started|restarted) \(pid (\d+)\)/.exec(line);
+      return match
+        ? [{ name: match[1] as ServiceName, restarted: match[2] === 'restarted', pid: Number(match[3]) }]
+        : [];
+    });
+  const pidOf = (name: ServiceName) => {
+    const pid = announced().findLast((service) => service.name === name)?.pid;
+    if (pid === undefined) throw new Error(`start.mjs announced no ${name} pid:\n${lines.join('\n')}`);
+    return pid;
+  };
+  const logged = (pattern: RegExp) => lines.some((line) => pattern.test(line));
+  const startExited = () => start.exitCode !== null || start.signalCode !== null;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    start = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        ...ns.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        API_TOKENS: 'start-token:start',
+        // A runner killed without leaving its group holds its partitions until its session expires.
+        KAFKA_SESSION_TIMEOUT_MS: '6000',
+        // The services' ops ports would collide with anything else running on this machine.
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Lines whole, even when a read ends inside one: the assertions match on complete lines.
+    for (const stream of [start.stdout!, start.stderr!]) {
+      let rest = '';
+      stream.on('data', (chunk: Buffer) => {
+        const parts = (rest + chunk.toString('utf8')).split('\n');
+        rest = parts.pop() ?? '';
+        lines.push(...parts.filter(Boolean));
+      });
+    }
+    await waitFor(
+      async () => {
+        if (startExited()) throw new Error(`start.mjs exited (${start.exitCode}):\n${lines.join('\n')}`);
+        return (await fetch(`${base}/health`)).ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, description: 'the API to answer' },
+    );
+    await waitFor(() => logged(/runner\s*\|.*runner consuming/), { timeoutMs: 30_000, description: 'the runner' });
+  });
+
+  afterAll(async () => {
+    if (start && !startExited()) start.kill('SIGKILL');
+    for (const { pid } of announced()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    const mongo = new MongoClient(testInfra().mongoUri);
+    await mongo.db(ns.database).dropDatabase();
+    await mongo.close();
+  });
+
+  it('restarts the runner after it is killed, and a job submitted then completes', async () => {
+    const killed = pidOf('runner');
+    process.kill(killed, 'SIGKILL');
+
+    await waitFor(() => logged(/\[jobline\].* runner exited \(SIGKILL\); restarting in 1s/), {
+      timeoutMs: 10_000,
+      description: 'start.mjs to log the runner exit and its restart',
+    });
+    const res = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'sleep', payload: { ms: 50 } }),
+    });
+    expect(res.status).toBe(202);
+    const job = (await readJson(res)) as JobView;
+
+    const view = await settledView(`${base}/v1/jobs/${job.id}`, headers, 45_000);
+    expect(view.status).toBe('completed');
+    const restarted = announced().filter((service) => service.name === 'runner' && service.restarted);
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]!.pid).not.toBe(killed);
+    expect(alive(killed)).toBe(false);
+    expect(alive(restarted[0]!.pid)).toBe(true);
+  });
+
+  it('stops every service it started on SIGINT, restarting none, and exits', async () => {
+    const services = announced();
+    const running = (['producer', 'consumer', 'runner'] as const).map(pidOf);
+    expect(running.every(alive)).toBe(true);
+
+    start.kill('SIGINT');
+    await waitFor(startExited, { timeoutMs: 30_000, description: 'start.mjs to stop' });
+
+    expect(start.exitCode).toBe(0);
+    expect(services.map(({ pid }) => pid).filter(alive)).toEqual([]);
+    expect(announced()).toEqual(services);
+    const stopping = lines.findIndex((line) => line.includes('stopping services'));
+    expect(stopping).toBeGreaterThan(-1);
+    expect(lines.slice(stopping).some((line) => /exited .*restarting/.test(line))).toBe(false);
+  });
+});
