@@ -78,7 +78,6 @@ describe('OpenAPI document', () => {
     batchMaxJobs: 10,
     logger: createLogger({ service: 'test', level: 'error' }),
     now: () => new Date(),
-    replayWaitMs: 0,
     publisher: unused,
     cache: unused,
     reader: unused,

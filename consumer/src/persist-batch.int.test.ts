@@ -158,6 +158,24 @@ describe('persistBatch against MongoDB and Redis', () => {
     expect(once).toMatchObject({ ...foldEvents(events), position: { partition: 1, offset: 102 } });
   });
 
+  it('keeps a job as it is when its JobRequested is published again later in the log', async () => {
+    // An idempotent request retried after its producer failed publishes the job's JobRequested once more.
+    const events = jobHistory();
+    const jobId = events[0]!.jobId;
+    await persist([{ partition: 3, messages: asLog(events, 10) }]);
+    const finished = await collections.jobs.findOne({ _id: jobId });
+
+    const again = await persist([{ partition: 3, messages: asLog([events[0]!], 20) }]);
+
+    expect(again.duplicates).toBe(1);
+    expect(await collections.jobEvents.countDocuments({ jobId })).toBe(3);
+    const { position, ...rest } = (await collections.jobs.findOne({ _id: jobId }))!;
+    const { position: _before, ...finishedRest } = finished!;
+    expect(rest).toEqual(finishedRest);
+    expect(position).toEqual({ partition: 3, offset: 20 });
+    expect(rest).toMatchObject({ status: 'completed' });
+  });
+
   it('skips events at or before the position the projection holds, even when they are new event ids', async () => {
     const events = jobHistory();
     const jobId = events[0]!.jobId;

@@ -1,25 +1,40 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { JoblineError } from '@jobline/libs';
+import { JoblineError, type JobEventOf } from '@jobline/libs';
 
-/** What a tenant's idempotency key stands for: the request it came with, and the jobs that request created. */
+type JobRequested = JobEventOf<'JobRequested'>;
+
+/**
+ * What a tenant's idempotency key stands for, from the moment it is claimed: the request it came with, and the
+ * `JobRequested` events of the jobs that request creates, ids included, whether or not Kafka took them yet.
+ */
 interface Claim {
   requestHash: string;
   jobIds: string[];
+  events: JobRequested[];
 }
 
-/** Claims written before batches existed name one `jobId`; they are read for as long as they live. */
-type StoredClaim = Claim | { requestHash: string; jobId: string };
+/** Claims written before claims held their events name their jobs only; they are read for as long as they live. */
+type StoredClaim = Claim | { requestHash: string; jobIds: string[] } | { requestHash: string; jobId: string };
 
 export type IdempotencyOutcome =
-  /** First use of the key: create the jobs under `jobIds`; call `release` if they could not be published. */
-  | { kind: 'new'; release: () => Promise<void> }
-  /** The same request again: answer with the jobs it created, in its order. */
-  | { kind: 'replay'; jobIds: string[] };
+  /** First use of the key: publish the events it was claimed with. */
+  | { kind: 'new' }
+  /**
+   * The same request again: answer with the jobs the key stands for, in request order. `events` are their
+   * `JobRequested` events as first built (null for a claim that did not keep them): whoever finds a job missing
+   * publishes them again, with the same ids.
+   */
+  | { kind: 'replay'; jobIds: string[]; events: JobRequested[] | null };
 
 export interface IdempotencyStore {
-  /** Claims `key` for the request, and for the jobs it creates: one job, or a batch's in request order. */
-  claim(tenantId: string, key: string, requestHash: string, jobIds: readonly string[]): Promise<IdempotencyOutcome>;
+  /** Claims `key` for the request and for the jobs its events create: one job, or a batch's in request order. */
+  claim(
+    tenantId: string,
+    key: string,
+    requestHash: string,
+    events: readonly JobRequested[],
+  ): Promise<IdempotencyOutcome>;
 }
 
 /** A stable hash of a request body: key order does not matter. */
@@ -38,29 +53,25 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-// KEYS[1] the claim; ARGV[1] our claim JSON. Deletes the claim only if it is still ours.
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
 /**
- * Idempotency keys in Redis, per tenant, for `ttlSeconds`. A key is claimed with SET NX before the job is published,
- * so that concurrent duplicates agree on the job ids: the first claims the key, the others replay its jobs. A claim
- * whose publish failed is released, so that the client's retry can create the jobs.
+ * Idempotency keys in Redis, per tenant, for `ttlSeconds`. A key is claimed with SET NX before its jobs are published,
+ * and the claim is never released: a request that failed, or a producer that died, between the claim and Kafka's
+ * acknowledgement leaves jobs whose publishing may or may not have happened. Either way the retry stands for the same
+ * jobs, and publishing their events again is harmless, since every consumer of the log applies a job's `JobRequested`
+ * only once (the persister by event id and state, the runner by the attempt it already started).
  */
 export function createIdempotencyStore(redis: Redis, options: { keyPrefix: string; ttlSeconds: number }) {
   const keyOf = (tenantId: string, key: string) =>
     `${options.keyPrefix}idempotency:${tenantId}:${createHash('sha256').update(key).digest('hex')}`;
 
   const store: IdempotencyStore = {
-    async claim(tenantId, key, requestHash, jobIds) {
+    async claim(tenantId, key, requestHash, events) {
       const redisKey = keyOf(tenantId, key);
-      const ours = JSON.stringify({ requestHash, jobIds: [...jobIds] } satisfies Claim);
+      const ours = { requestHash, jobIds: events.map((e) => e.jobId), events: [...events] } satisfies Claim;
       let claimed: string | null;
       let existing: string | null;
       try {
-        claimed = await redis.set(redisKey, ours, 'EX', options.ttlSeconds, 'NX');
+        claimed = await redis.set(redisKey, JSON.stringify(ours), 'EX', options.ttlSeconds, 'NX');
         existing = claimed ? null : await redis.get(redisKey);
       } catch (err) {
         throw new JoblineError('DEPENDENCY_UNAVAILABLE', 'idempotency keys are unavailable; retry later', {
@@ -68,10 +79,8 @@ export function createIdempotencyStore(redis: Redis, options: { keyPrefix: strin
           cause: err,
         });
       }
-      if (claimed) {
-        return { kind: 'new', release: () => redis.eval(RELEASE, 1, redisKey, ours).then(() => undefined) };
-      }
-      if (existing === null) return store.claim(tenantId, key, requestHash, jobIds); // expired in between
+      if (claimed) return { kind: 'new' };
+      if (existing === null) return store.claim(tenantId, key, requestHash, events); // expired in between
       const claim = JSON.parse(existing) as StoredClaim;
       if (claim.requestHash !== requestHash) {
         throw new JoblineError(
@@ -79,7 +88,8 @@ export function createIdempotencyStore(redis: Redis, options: { keyPrefix: strin
           'this Idempotency-Key was used with a different request; use a new key for a new job',
         );
       }
-      return { kind: 'replay', jobIds: 'jobIds' in claim ? claim.jobIds : [claim.jobId] };
+      if ('events' in claim) return { kind: 'replay', jobIds: claim.jobIds, events: claim.events };
+      return { kind: 'replay', jobIds: 'jobIds' in claim ? claim.jobIds : [claim.jobId], events: null };
     },
   };
   return store;

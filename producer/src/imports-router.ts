@@ -240,7 +240,11 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
       file: { name: upload.name, bytes: upload.bytes, sha256: upload.sha256 },
     };
     const [view] = await deps.acceptJobs(req, res, [request], [jobId]).catch(async (err: unknown) => {
-      await deps.blobs.delete(upload.key).catch(() => undefined);
+      // Kafka may still take a job whose publishing timed out, and a retry with the Idempotency-Key publishes it
+      // again: its file stays.
+      if (!(isJoblineError(err) && err.code === 'KAFKA_UNAVAILABLE')) {
+        await deps.blobs.delete(upload.key).catch(() => undefined);
+      }
       throw err;
     });
     // A replayed request gets the first one's import; its own copy of the file is not needed.

@@ -98,7 +98,6 @@ async function run() {
       keyPrefix: config.REDIS_KEY_PREFIX,
       ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     }),
-    replayWaitMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
     batchMaxJobs: config.BATCH_MAX_JOBS,
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     outboundAllowList: config.OUTBOUND_ALLOWLIST,

@@ -208,7 +208,6 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENT_REQUEST_IN_PROGRESS',
     'KAFKA_UNAVAILABLE',
     'DEPENDENCY_UNAVAILABLE',
   ];

@@ -99,7 +99,6 @@ export async function startTestApp({ clientId, eventPartitions = 1, logger = def
     reader: stores.reader,
     announceCancellation: (jobId) => announceCancellation(redis, ns.redisPrefix, jobId),
     idempotency: stores.idempotency,
-    replayWaitMs: 5000,
     batchMaxJobs: 5,
     tokens: new Map([
       ['token-a', 'tenant-a'],
