@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   connectMongo,
   joblineCollections,
@@ -44,13 +45,14 @@ describe('runner consumer against Kafka', () => {
     handlers: Record<string, JobHandler> = HANDLERS,
     typeConcurrency: Record<string, number> = {},
     lookups: string[] = [],
+    concurrency = 4,
   ) {
     const lookup = createProjectionLookup(joblineCollections(mongo.db));
     const started = createRunnerConsumer({
       kafka,
       groupId: ns.runnerGroup,
       topics,
-      concurrency: 4,
+      concurrency,
       typeConcurrency,
       execute: { publisher, handlers, runnerId, logger, now: () => new Date(), random: () => 0.5 },
       lookup: (ids) => {
@@ -269,6 +271,88 @@ describe('runner consumer against Kafka', () => {
     await tap.forJob(after.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
     expect(tap.events.filter((e) => e.jobId === waiter.jobId).map((e) => e.type)).toEqual([
       'JobRequested',
+      'JobCancelled',
+    ]);
+  });
+
+  it("never starts a job cancelled while it waited for one of the runner's slots, all busy", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated: JobHandler = async () => {
+      await gate;
+      return { result: null };
+    };
+    const lookups: string[] = [];
+    await runner.stop(1000);
+    runner = await startRunner('runner-saturated', { ...HANDLERS, sleep: gated }, {}, lookups, 2);
+    await runOne();
+    const holders = [requested('sleep', {}), requested('sleep', {})];
+    await publisher.publish(holders);
+    for (const holder of holders) await tap.forJob(holder.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+    const waiter = requested('noop', {});
+    await publisher.publish([waiter]);
+
+    await publisher.publish([
+      newEvent(
+        'JobCancelled',
+        { jobId: waiter.jobId, tenantId: 'acme', source: 'producer', now: new Date() },
+        { reason: null },
+      ),
+    ]);
+    // A redrive of a job the runner never saw, behind the cancellation in the waiter's partition: every job type
+    // waits for a slot, but a job unknown to the log is looked up in the projection at once. Once it was, the runner
+    // has read the cancellation.
+    const unknown = newEvent(
+      'JobRetryRequested',
+      { jobId: randomUUID(), tenantId: 'acme', source: 'producer', now: new Date() },
+      { attemptLimit: 2 },
+    );
+    await sender.send(topics.events, [{ ...encodeEvent(unknown), key: waiter.jobId }]);
+    await waitFor(() => lookups.includes(unknown.jobId), { timeoutMs: 10_000, description: 'the redrive to be read' });
+    release();
+    const after = requested('noop', {});
+    await publisher.publish([after]);
+
+    await tap.forJob(after.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(tap.events.filter((e) => e.jobId === waiter.jobId).map((e) => e.type)).toEqual([
+      'JobRequested',
+      'JobCancelled',
+    ]);
+  });
+
+  it('never starts the next attempt of a job cancelled while it waited for its retry', async () => {
+    await runner.stop(1000);
+    runner = await startRunner('runner-retry-wait');
+    await runOne();
+    const job = aJobRequested({
+      type: 'sleep',
+      payload: { ms: 1, failAttempts: 1 },
+      maxAttempts: 3,
+      backoff: { type: 'fixed', delayMs: 1500 },
+    });
+    await publisher.publish([job]);
+    await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobAttemptFailed'));
+
+    await publisher.publish([
+      newEvent(
+        'JobCancelled',
+        { jobId: job.jobId, tenantId: 'acme', source: 'producer', now: new Date() },
+        { reason: null },
+      ),
+    ]);
+    const marker = requested('noop', {});
+    await sender.send(topics.events, [{ ...encodeEvent(marker), key: job.jobId }]);
+    await tap.forJob(marker.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    await waitFor(() => runner.waiting === 0, { timeoutMs: 5000, description: 'the retry wait to end' });
+    const later = requested('noop', {});
+    await publisher.publish([later]);
+
+    await tap.forJob(later.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+    expect(tap.events.filter((e) => e.jobId === job.jobId).map((e) => e.type)).toEqual([
+      'JobRequested',
+      'JobStarted',
+      'JobProgressed',
+      'JobAttemptFailed',
       'JobCancelled',
     ]);
   });
