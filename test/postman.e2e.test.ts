@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import newman, { type NewmanRunSummary } from 'newman';
+import type { NewmanRunSummary } from 'newman';
 import { testInfra, testNamespace } from '@jobline/libs/testing';
 import { MongoClient } from 'mongodb';
 import { freePort, ServiceProcess } from './service-process';
 
-const COLLECTION_DIR = join(__dirname, '..', 'postman_collection');
+const ROOT = join(__dirname, '..');
+const COLLECTION_DIR = join(ROOT, 'postman_collection');
 const readCollectionFile = (name: string): unknown => JSON.parse(readFileSync(join(COLLECTION_DIR, name), 'utf8'));
 
 interface CollectionItem {
@@ -27,26 +30,44 @@ function countCollection(item: CollectionItem): { requests: number; tests: numbe
   return { requests: 1, tests };
 }
 
-function runCollection(baseUrl: string, token: string): Promise<NewmanRunSummary> {
-  return new Promise((resolve, reject) => {
-    newman.run(
-      {
-        collection: readCollectionFile('jobline.postman_collection.json') as never,
-        environment: readCollectionFile('jobline.postman_environment.json') as never,
-        envVar: [
-          { key: 'baseUrl', value: baseUrl },
-          { key: 'token', value: token },
-        ],
-        // File uploads name their files relative to the collection.
-        workingDir: COLLECTION_DIR,
-        timeoutRequest: 10_000,
-        // The collection's own polls are bounded; this only stops a run that loops for another reason.
-        timeout: 100_000,
-        reporters: [],
-      },
-      (err, summary) => (err ? reject(err) : resolve(summary)),
+/**
+ * The newman command the README documents, as written there: the lines of its `sh` block from `npx newman run` to
+ * the end of the command (continued with `\`). The test runs it from the repository root, as a reader would.
+ */
+function documentedNewmanCommand(readme: string): string {
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const lines = blocks.flatMap((block) => block.split('\n'));
+  const start = lines.findIndex((line) => line.startsWith('npx newman run '));
+  if (start < 0) throw new Error('README.md documents no `npx newman run` command in an sh block');
+  const end = lines.findIndex((line, i) => i >= start && !line.endsWith('\\'));
+  return lines.slice(start, end + 1).join('\n');
+}
+
+/**
+ * Runs the README's newman command from the repository root. Only where the API answers changes (the README's port
+ * may be taken; a later `--env-var` wins), and newman also writes its summary as JSON for the assertions.
+ */
+async function runDocumentedCommand(
+  baseUrl: string,
+): Promise<{ summary: NewmanRunSummary; exitCode: number | null; output: string }> {
+  const command = documentedNewmanCommand(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'newman-'));
+  try {
+    const report = join(dir, 'summary.json');
+    const child = spawn(
+      'sh',
+      ['-c', `${command} --env-var baseUrl=${baseUrl} --reporters cli,json --reporter-json-export ${report}`],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-  });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (!existsSync(report)) throw new Error(`newman wrote no summary (exit ${exitCode}):\n${output}`);
+    return { summary: JSON.parse(readFileSync(report, 'utf8')) as NewmanRunSummary, exitCode, output };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One line per failed assertion or request error, naming the request, for the test's failure message. */
@@ -69,7 +90,8 @@ describe('the Postman collection, run with newman against producer, persister an
       ...ns.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      API_TOKENS: 'postman-token:postman',
+      // The README's command authenticates with the local stack's token.
+      API_TOKENS: 'dev-token:postman',
     };
     services.push(await ServiceProcess.start('producer', env));
     services.push(...(await Promise.all([ServiceProcess.start('consumer', env), ServiceProcess.start('runner', env)])));
@@ -82,11 +104,12 @@ describe('the Postman collection, run with newman against producer, persister an
     await mongo.close();
   });
 
-  it('passes every assertion of every request, with no request errors', async () => {
-    const summary = await runCollection(baseUrl, 'postman-token');
+  it('passes every assertion of every request, with no request errors, run as the README shows from the root', async () => {
+    const { summary, exitCode, output } = await runDocumentedCommand(baseUrl);
     const { stats } = summary.run;
 
     expect(describeFailures(summary)).toEqual([]);
+    expect({ exitCode, output: exitCode === 0 ? '' : output }).toEqual({ exitCode: 0, output: '' });
     expect(stats.assertions.failed).toBe(0);
     expect(stats.requests.failed).toBe(0);
     expect(stats.testScripts.failed).toBe(0);
