@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { ProduceQueue, jobFromDocument, type Job, type JoblineCollections } from '@jobline/libs';
 
 /** The projection's view of jobs, for deciding which attempt runs (see `plan-attempt.ts`). */
@@ -18,7 +18,11 @@ export function createProjectionLookup(collections: JoblineCollections) {
  * coalesced into one request, so that thousands of timers written at once don't queue behind each other.
  */
 export function createTopicSender(kafka: Kafka) {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const queue = new ProduceQueue(producer);
   return {
     connect: () => producer.connect(),

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logging/logger';
+import { kafkaLogLevel, type KafkaLogLevel } from './kafka-log-level';
 import { fixIdleRequestQueueTimer } from './request-queue-fix';
 
 export interface KafkaClientOptions {
@@ -8,7 +9,7 @@ export interface KafkaClientOptions {
   logger: Logger;
 }
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+const LEVELS: Record<number, KafkaLogLevel> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
@@ -40,7 +41,7 @@ export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): 
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...extra } = log;
-        kafkaLogger.log(LEVELS[level] ?? 'info', message, extra);
+        kafkaLogger.log(kafkaLogLevel(LEVELS[level] ?? 'info', message, extra), message, extra);
       },
   });
 }
