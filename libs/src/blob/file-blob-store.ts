@@ -87,6 +87,9 @@ export function createFileBlobStore(options: FileBlobStoreOptions): BlobStore {
     async put(key, body, putOptions = {}) {
       const path = pathOf(key);
       const contentType = putOptions.contentType ?? DEFAULT_BLOB_CONTENT_TYPE;
+      // The body may fail while the put waits for its turn or its folder, before pipeline() listens to it: the stream
+      // keeps the error, which pipeline() then reports, instead of an 'error' event nobody handles ending the process.
+      if (body instanceof Readable) body.on('error', () => undefined);
       return serialized<BlobInfo>(key, () => write(key, path, body, contentType));
     },
 

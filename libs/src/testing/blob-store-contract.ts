@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { BlobStore } from '../blob/blob-store';
 import { JoblineError, type ErrorCode } from '../errors/jobline-error';
 import { waitFor } from './wait-for';
@@ -186,6 +186,17 @@ export function blobStoreContract(subject: () => Promise<BlobStoreContractSubjec
     expect(await store.stat(key)).toEqual({ key, bytes: 13, contentType: 'text/plain' });
     expect((await readAll(await store.get(key))).toString()).toBe('old and whole');
     expect(await store.stat(fresh)).toBeNull();
+  });
+
+  it('fails the put, and only the put, when the body fails before the store has read any of it', async () => {
+    const key = newKey();
+    const body = new PassThrough();
+
+    const put = store.put(key, body);
+    body.destroy(new Error('the client went away'));
+
+    await expect(put).rejects.toThrow('went away');
+    expect(await store.stat(key)).toBeNull();
   });
 
   it('leaves one whole version, with its own content type, after concurrent puts of one key', async () => {
