@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { JoblineError, type ErrorCode } from '../errors/jobline-error';
 import { waitFor } from '../testing/wait-for';
 import { parseOutboundAllowList } from './address-policy';
@@ -32,6 +34,10 @@ function startServer(): Promise<{ server: Server; port: number; connections: () 
       res.end(Buffer.alloc(1));
     },
     '/exact': (_req, res) => res.end(Buffer.alloc(CAP, 'x')),
+    '/cut': (_req, res) => {
+      res.writeHead(200, { 'content-length': CAP });
+      res.write('the first bytes', () => res.destroy());
+    },
     '/hang': () => undefined,
   };
   const server = createServer((req, res) => {
@@ -243,6 +249,21 @@ describe('createGuardedHttpClient', () => {
 
     expect(err.retryable).toBe(false);
   });
+
+  it.each([
+    ['declares a length over the cap', '/big-declared', 'OUTBOUND_RESPONSE_TOO_LARGE'],
+    ['sends more than the cap', '/big-chunked', 'OUTBOUND_RESPONSE_TOO_LARGE'],
+    ['is cut off', '/cut', 'OUTBOUND_NETWORK'],
+  ] as const)(
+    'keeps the failure of a streamed body that %s for its reader, however late it comes',
+    async (_what, path, code) => {
+      const response = await loopbackAllowed().stream({ url: `${base}${path}`, maxBytes: CAP });
+
+      // Nobody reads the body yet (the caller is still busy with the head): its failure must not reach the process.
+      await new Promise((resolve) => response.body.once('close', resolve));
+      await failure(pipeline(response.body, new PassThrough().resume()), code);
+    },
+  );
 
   it('does not hold the length a HEAD response declares against the cap', async () => {
     const response = await loopbackAllowed().request({ method: 'HEAD', url: `${base}/big-declared` });

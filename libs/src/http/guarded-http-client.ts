@@ -1,6 +1,5 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, finished, type Readable } from 'node:stream';
 import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { JoblineError, isJoblineError } from '../errors/jobline-error';
@@ -292,6 +291,10 @@ function cappedStream(
       callback(total > maxBytes ? tooLarge() : null, chunk);
     },
   });
+  // The body may fail before anyone reads it (a declared length over the cap is known at once; the connection may drop
+  // while the caller still looks at the head): the stream keeps the error for pipeline() or for-await to report,
+  // rather than emitting it to nobody, which would end the process.
+  capped.on('error', () => undefined);
   if (Number(response.headers['content-length']) > maxBytes) {
     abandon(response.body);
     capped.destroy(tooLarge());
@@ -299,13 +302,16 @@ function cappedStream(
   }
   const stop = () => capped.destroy(signal?.reason as Error);
   signal?.addEventListener('abort', stop, { once: true });
-  pipeline(response.body, capped).then(
-    () => signal?.removeEventListener('abort', stop),
-    (err: unknown) => {
-      signal?.removeEventListener('abort', stop);
-      capped.destroy(isJoblineError(err) ? err : outboundError(err, url));
-    },
-  );
+  // Not pipeline(): it would destroy `capped` with undici's own error before it could be named an outbound failure.
+  response.body.pipe(capped);
+  finished(response.body, (err) => {
+    if (err) capped.destroy(outboundError(err, url));
+  });
+  finished(capped, () => {
+    signal?.removeEventListener('abort', stop);
+    // Past the cap, aborted, or left by its reader: the rest of the response is not wanted.
+    if (!response.body.readableEnded) abandon(response.body);
+  });
   return capped;
 }
 
