@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, finished, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -86,9 +86,21 @@ interface StoredUpload {
   sha256: string;
 }
 
+/** A body the multipart parser cannot read to its end: the client's framing is broken, whichever part of it. */
+function malformedUpload(err: Error): JoblineError {
+  return new JoblineError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`, {
+    cause: err,
+    details: [{ field: '(body)', code: 'malformed_multipart', message: err.message }],
+  });
+}
+
 /**
  * Streams the request's `file` part to the blob store as it arrives (never whole in memory), hashing it on the way,
- * and refuses it past `maxBytes` with nothing left behind.
+ * and refuses it past `maxBytes`.
+ *
+ * Every error of the request, the parser and the file's stream settles the promise, once, and only after whatever was
+ * stored of the file is deleted: the caller answers a refused upload with nothing left behind. busboy reports a
+ * malformed part header by emitting 'error' and parsing on, so one body can raise several; they all land here.
  */
 function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes: number): Promise<StoredUpload> {
   return new Promise((resolve, reject) => {
@@ -100,8 +112,29 @@ function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes
       return;
     }
     let upload: Promise<StoredUpload> | null = null;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      // The rest of the body is read and dropped, so that the answer reaches a client that is still sending.
+      req.resume();
+      parser.destroy();
+      void (upload ?? Promise.resolve(null))
+        .then((stored) => stored && blobs.delete(stored.key))
+        .catch(() => undefined)
+        .then(() => reject(err));
+    };
+    const succeed = (stored: StoredUpload) => {
+      if (settled) return;
+      settled = true;
+      resolve(stored);
+    };
+
     parser.on('file', (field, file: Readable, info) => {
-      if (field !== 'file' || upload) {
+      if (settled || field !== 'file' || upload) {
+        // A part nobody reads still fails with the body; the parser reports that failure itself.
+        file.on('error', () => undefined);
         file.resume();
         return;
       }
@@ -121,8 +154,10 @@ function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes
         tooLarge = true;
         counted.destroy(new JoblineError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`));
       });
-      // pipe() does not pass errors on: a client that goes away mid-upload must fail the put, not leave it waiting.
-      file.once('error', (err: Error) => counted.destroy(err));
+      // pipe() does not pass errors on: a body cut short inside the file must fail the put, not leave it waiting.
+      file.on('error', (err: Error) => counted.destroy(malformedUpload(err)));
+      // A put reads a failure from the stream itself; one that gave up without reading it must not leave it unheard.
+      counted.on('error', () => undefined);
       file.pipe(counted);
       upload = blobs.put(key, counted, { contentType: info.mimeType }).then(
         () => ({ key, name, contentType: info.mimeType, bytes, sha256: hash.digest('hex') }),
@@ -136,23 +171,39 @@ function storeUpload(req: Request, blobs: BlobStore, keyPrefix: string, maxBytes
           throw err;
         },
       );
+      // A put that fails (too large, the store down) ends the upload now, not once the client has sent the rest.
+      void upload.catch(fail);
     });
-    parser.once('error', (err: Error) =>
-      reject(new JoblineError('VALIDATION_FAILED', `unreadable upload: ${err.message}`)),
-    );
-    parser.once('close', () => {
+    parser.on('error', (err: Error) => fail(malformedUpload(err)));
+    parser.on('close', () => {
+      if (settled) return;
       if (!upload) {
-        reject(
+        fail(
           new JoblineError('VALIDATION_FAILED', 'the upload has no file', {
             details: [{ field: 'file', code: 'required', message: 'send the data as the multipart field `file`' }],
           }),
         );
         return;
       }
-      upload.then(resolve, reject);
+      upload.then(succeed, fail);
+    });
+    // pipe() does not pass the request's errors on either: a client that goes away mid-upload ends it here.
+    finished(req, (err) => {
+      if (err) {
+        fail(
+          new JoblineError('VALIDATION_FAILED', `the request body was cut short: ${err.message}`, {
+            cause: err,
+            details: [{ field: '(body)', code: 'incomplete', message: 'the client stopped sending the body' }],
+          }),
+        );
+      }
     });
     req.pipe(parser);
   });
+}
+
+function importViewOf(view: JobView, report: ImportReport | null): ImportView {
+  return { ...view, job_id: view.id, ...importSummary(report), report };
 }
 
 async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobView) {
