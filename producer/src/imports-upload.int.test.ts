@@ -145,4 +145,41 @@ describe('POST /v1/imports with a multipart body', () => {
     expect(await stack.eventsInLog()).toBe(eventsBefore);
     expect((await fetch(`${base}/health`)).status).toBe(200);
   });
+
+  it('keeps the file of an upload whose publishing timed out, for the job Kafka may still take and the retry', async () => {
+    const late = await stack.start({
+      data: blobs.data,
+      publisher: {
+        publish: () => Promise.reject(new JoblineError('KAFKA_UNAVAILABLE', 'Kafka did not acknowledge in time')),
+      },
+    });
+    const key = { 'idempotency-key': `upload-${Math.random()}` };
+    const body = form(filePart(`${CSV}u2,user2,user2@example.com\r\n`));
+    const uploadWithKey = (to: string) =>
+      fetch(`${to}/v1/imports?resource=users`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer token-a',
+          'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+          ...key,
+        },
+        body,
+      });
+    const filesBefore = await blobs.filesLeft();
+    const newFiles = async () =>
+      (await blobs.filesLeft()).filter((f) => !filesBefore.includes(f) && f.endsWith('/users.csv'));
+
+    const refused = await uploadWithKey(late.baseUrl);
+    expect(refused.status).toBe(503);
+    const kept = await newFiles();
+    expect(kept).toHaveLength(1);
+
+    const retry = await uploadWithKey(base);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const view = (await readJson(retry)) as { id: string; payload: { blobKey: string } };
+    expect(kept[0]).toContain(view.id);
+    // The retry's own copy of the file is not needed: the job reads the first.
+    expect(await newFiles()).toEqual(kept);
+  });
 });
