@@ -10,14 +10,13 @@ import {
   joblineCollections,
   newEvent,
   publishJobChanges,
-  DEFAULT_BACKOFF,
   type JobChange,
   type JobEventOf,
   type JobEvent,
   type JoblineCollections,
   type MongoConnection,
 } from '@jobline/libs';
-import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aJobRequested, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createBatchPersister, type LogMessage, type PoisonMessage } from './persist-batch';
@@ -30,22 +29,7 @@ function jobHistory(tenantId = 'acme'): JobEvent[] {
   const ctx = (ms: number) => ({ jobId, tenantId, source: 'runner' as const, now: at(ms) });
   const jobId = randomUUID();
   return [
-    newEvent(
-      'JobRequested',
-      { ...ctx(0), source: 'producer' },
-      {
-        type: 'sleep',
-        payload: { ms: 10 },
-        runAt: null,
-        maxAttempts: 1,
-        backoff: DEFAULT_BACKOFF,
-        timeoutMs: null,
-        callbackUrl: null,
-        notify: null,
-        metadata: {},
-        idempotencyKey: null,
-      },
-    ),
+    aJobRequested({ jobId, tenantId, now: at(0), type: 'sleep', payload: { ms: 10 } }),
     newEvent('JobStarted', ctx(10), { attempt: 1, runnerId: 'r1' }),
     newEvent('JobCompleted', ctx(30), { attempt: 1, result: { sleptMs: 10 }, resultUrl: null }),
   ];

@@ -11,13 +11,12 @@ import {
   joblineCollections,
   newEvent,
   topicNames,
-  DEFAULT_BACKOFF,
   type JobEvent,
   type JoblineCollections,
   type KafkaEventPublisher,
   type MongoConnection,
 } from '@jobline/libs';
-import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aJobRequested, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
@@ -30,22 +29,7 @@ function history(n: number): JobEvent[] {
   const jobId = randomUUID();
   const ctx = { jobId, tenantId: 'acme', source: 'runner' as const, now: new Date() };
   const events: JobEvent[] = [
-    newEvent(
-      'JobRequested',
-      { ...ctx, source: 'producer' },
-      {
-        type: 'noop',
-        payload: { n },
-        runAt: null,
-        maxAttempts: 1,
-        backoff: DEFAULT_BACKOFF,
-        timeoutMs: null,
-        callbackUrl: null,
-        notify: null,
-        metadata: { n: String(n) },
-        idempotencyKey: null,
-      },
-    ),
+    aJobRequested({ jobId, now: ctx.now, payload: { n }, metadata: { n: String(n) } }),
     newEvent('JobStarted', ctx, { attempt: 1, runnerId: 'r' }),
   ];
   if (n % 2 === 0) events.push(newEvent('JobCompleted', ctx, { attempt: 1, result: n, resultUrl: null }));

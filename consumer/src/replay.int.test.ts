@@ -11,13 +11,12 @@ import {
   joblineCollections,
   newEvent,
   topicNames,
-  DEFAULT_BACKOFF,
   type JobEvent,
   type JoblineCollections,
   type KafkaEventPublisher,
   type MongoConnection,
 } from '@jobline/libs';
-import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aJobRequested, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
@@ -42,22 +41,15 @@ function history(n: number): JobEvent[] {
   });
   const error = { code: 'HANDLER_FAILED', message: `boom ${n}`, retryable: true };
   const events: JobEvent[] = [
-    newEvent(
-      'JobRequested',
-      { ...ctx(0), source: 'producer' },
-      {
-        type: 'sleep',
-        payload: { ms: n },
-        runAt: null,
-        maxAttempts: 2,
-        backoff: DEFAULT_BACKOFF,
-        timeoutMs: null,
-        callbackUrl: null,
-        notify: null,
-        metadata: { n: String(n) },
-        idempotencyKey: null,
-      },
-    ),
+    aJobRequested({
+      jobId,
+      tenantId: ctx(0).tenantId,
+      now: ctx(0).now,
+      type: 'sleep',
+      payload: { ms: n },
+      maxAttempts: 2,
+      metadata: { n: String(n) },
+    }),
     newEvent('JobStarted', ctx(10), { attempt: 1, runnerId: `r${n % 3}` }),
     newEvent('JobProgressed', ctx(20), { attempt: 1, current: 1, total: 2, message: 'half way' }),
   ];

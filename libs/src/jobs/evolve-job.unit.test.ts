@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { JobEvent, JobEventOf, JobEventType } from '../events/job-events';
 import { newEvent } from '../events/new-event';
+import { aJobRequested } from '../testing/job-events';
 import { evolve, foldEvents, initialState } from './evolve-job';
 import type { Job, JobStatus } from './job';
 
@@ -18,17 +19,14 @@ function event<T extends JobEventType>(type: T, second: number, data: JobEventOf
 }
 
 const requested = (second = 0, data: Partial<JobEventOf<'JobRequested'>['data']> = {}) =>
-  event('JobRequested', second, {
+  aJobRequested({
+    jobId: JOB_ID,
+    tenantId: TENANT,
+    now: at(second),
     type: 'sleep',
     payload: { ms: 10 },
-    runAt: null,
     maxAttempts: 3,
     backoff: { type: 'fixed', delayMs: 1000 },
-    timeoutMs: null,
-    callbackUrl: null,
-    notify: null,
-    metadata: {},
-    idempotencyKey: null,
     ...data,
   });
 const started = (attempt: number, second: number, runnerId = 'runner-1') =>

@@ -1,24 +1,15 @@
-import { newEvent } from '../events/new-event';
-import { DEFAULT_BACKOFF } from '../jobs/backoff';
+import { aJobRequested } from '../testing/job-events';
 import { evolve } from '../jobs/evolve-job';
 import { decodeTimer, encodeTimer, type TimerMessage } from './timer-message';
 
-const requested = newEvent(
-  'JobRequested',
-  { jobId: '2f1c1d1e-8a39-4a1b-9a0e-6d3c1f0b9a11', tenantId: 'acme', source: 'producer', now: new Date(0) },
-  {
-    type: 'sleep',
-    payload: { ms: 5 },
-    runAt: '1970-01-01T00:01:00.000Z',
-    maxAttempts: 3,
-    backoff: DEFAULT_BACKOFF,
-    timeoutMs: null,
-    callbackUrl: null,
-    notify: null,
-    metadata: {},
-    idempotencyKey: null,
-  },
-);
+const requested = aJobRequested({
+  jobId: '2f1c1d1e-8a39-4a1b-9a0e-6d3c1f0b9a11',
+  now: new Date(0),
+  type: 'sleep',
+  payload: { ms: 5 },
+  runAt: '1970-01-01T00:01:00.000Z',
+  maxAttempts: 3,
+});
 
 describe('timer messages', () => {
   it('round-trip through their encoding, keyed by job id', () => {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { DEFAULT_BACKOFF, JoblineError, createLogger, evolve, newEvent, type Job } from '@jobline/libs';
+import { JoblineError, createLogger, evolve, type Job } from '@jobline/libs';
+import { aJobRequested } from '@jobline/libs/testing';
 import type { HandlerContext } from '../job-handler';
 
 const logger = createLogger({ service: 'test', level: 'error' });
@@ -10,22 +10,7 @@ export function requestedJob(
   payload: unknown,
   { tenantId = 'acme', now = new Date() }: { tenantId?: string; now?: Date } = {},
 ): Job {
-  const requested = newEvent(
-    'JobRequested',
-    { jobId: randomUUID(), tenantId, source: 'producer', now },
-    {
-      type,
-      payload,
-      runAt: null,
-      maxAttempts: 3,
-      backoff: DEFAULT_BACKOFF,
-      timeoutMs: null,
-      callbackUrl: null,
-      notify: null,
-      metadata: {},
-      idempotencyKey: null,
-    },
-  );
+  const requested = aJobRequested({ tenantId, now, type, payload, maxAttempts: 3 });
   return evolve(null, requested)!;
 }
 
