@@ -107,6 +107,33 @@ describe('OpenAPI document', () => {
     expect(documented.filter((route) => !routes.has(route))).toEqual([]);
   });
 
+  it('links every operation that creates jobs to operations the document has', () => {
+    const operationIds = new Set(
+      Object.values(document.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId)),
+    );
+    const links = Object.values(document.paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) =>
+        Object.values(op.responses as Record<string, { links?: Record<string, { operationId: string }> }>).flatMap(
+          (response) => Object.values(response.links ?? {}),
+        ),
+      ),
+    );
+    expect(links.map((link) => link.operationId).filter((id) => !operationIds.has(id))).toEqual([]);
+    for (const [path, method] of [
+      ['/v1/jobs', 'post'],
+      ['/v1/timers', 'post'],
+      ['/v1/imports', 'post'],
+      ['/v1/exports', 'post'],
+    ] as const) {
+      const created = Object.values(document.paths[path]![method]!.responses as Record<string, { links?: object }>)[0]!;
+      expect(Object.values(created.links ?? {})).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ operationId: 'getJob', parameters: { id: '$response.body#/id' } }),
+        ]),
+      );
+    }
+  });
+
   it('documents the batch limit the producer is configured with', () => {
     const schemas = (document.components as { schemas: Record<string, { properties: Record<string, unknown> }> })
       .schemas;
@@ -130,6 +157,30 @@ describe('OpenAPI document', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       expect(await res.json()).toEqual(JSON.parse(JSON.stringify(document)));
+    });
+
+    it('answers a method a documented path does not serve with 405 and Allow, and OPTIONS with Allow', async () => {
+      const trace = await fetch(`${base}/health`, { method: 'PUT' });
+      expect(trace.status).toBe(405);
+      expect(trace.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      expect(trace.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await trace.json()).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+
+      // `batch` would otherwise be taken for a job id by GET /v1/jobs/{id}.
+      const batch = await fetch(`${base}/v1/jobs/batch`, { headers: { authorization: 'Bearer t' } });
+      expect(batch.status).toBe(405);
+      expect(batch.headers.get('allow')).toBe('OPTIONS, POST');
+
+      const job = await fetch(`${base}/v1/jobs/01a242ed-0d2a-77e0-990b-c100e8085f55`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer t' },
+      });
+      expect(job.status).toBe(405);
+      expect(job.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+
+      const options = await fetch(`${base}/v1/jobs/batch`, { method: 'OPTIONS' });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('allow')).toBe('OPTIONS, POST');
     });
 
     it('serves Swagger UI at /docs, with its assets', async () => {

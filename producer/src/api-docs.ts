@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import express, { Router } from 'express';
 import helmet from 'helmet';
-import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
+import { operation, route, type ApiOptions } from './api-operation';
+import { buildOpenApiDocument } from './openapi';
 
 const SWAGGER_UI_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
 
@@ -32,14 +33,32 @@ const swaggerUiPolicy = helmet.contentSecurityPolicy({
   },
 });
 
-/** `GET /openapi.json` and Swagger UI at `/docs`, both without authentication. */
-export function apiDocs(options: OpenApiOptions): Router {
+export const getOpenApiDocument = operation('get', '/openapi.json', {
+  operationId: 'getOpenApiDocument',
+  summary: 'This document',
+  tags: ['operations'],
+  auth: 'public',
+  responses: {
+    '200': { description: 'the OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } },
+  },
+});
+
+export const getSwaggerUi = operation('get', '/docs', {
+  operationId: 'getSwaggerUi',
+  summary: 'Swagger UI for this document',
+  tags: ['operations'],
+  auth: 'public',
+  responses: { '200': { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+});
+
+/** `GET /openapi.json` and Swagger UI at `/docs` (and `/docs/`), both without authentication. */
+export function apiDocs(options: ApiOptions): Router {
   const document = buildOpenApiDocument(options);
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
+  route(router, '', getOpenApiDocument, (_req, res) => {
     res.json(document);
   });
-  router.get(['/docs', '/docs/'], swaggerUiPolicy, (_req, res) => {
+  route(router, '', getSwaggerUi, swaggerUiPolicy, (_req, res) => {
     res.type('html').send(SWAGGER_UI_PAGE);
   });
   router.use('/docs', express.static(SWAGGER_UI_DIR, { index: false }));

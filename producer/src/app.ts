@@ -1,28 +1,22 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import {
-  CALLBACK_DELIVERY_HEADER,
-  CALLBACK_SIGNATURE_HEADER,
-  runReadinessChecks,
-  tenantCallbackSecret,
-  type BlobStore,
-  type DataCollections,
-  type JobView,
-  type Logger,
-} from '@jobline/libs';
+import { runReadinessChecks, type BlobStore, type DataCollections, type JobView, type Logger } from '@jobline/libs';
 import { apiDocs } from './api-docs';
-import { authenticate, tenantOf, type TokenLookup } from './auth';
-import type { HealthReport, ReadinessReport } from './health-reports';
-import type { JobStreams } from './job-streams';
+import { documentedMethods, route } from './api-operation';
+import { authenticate, type TokenLookup } from './auth';
+import { callbackSecretRoute, getCallbackSecret } from './callback-secret-route';
+import { getHealth, getReadiness, type HealthReport, type ReadinessReport } from './health-reports';
+import { streamJob, streamJobs, type JobStreams } from './job-streams';
 import { jobAcceptor } from './accept-jobs';
-import { jobRequestLimits, jobsRouter, type JobsRouterDeps } from './jobs-router';
-import { exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
-import { importsRouter } from './imports-router';
+import { JOBS_PATH, jobRequestLimits, jobsRouter, type JobsRouterDeps } from './jobs-router';
+import { EXPORTS_PATH, downloadExport, exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
+import { IMPORTS_PATH, importsRouter } from './imports-router';
+import { apiOperations } from './openapi';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
 import { rateLimit, type RateLimitOptions } from './rate-limit';
-import { timersRouter } from './timers-router';
+import { TIMERS_PATH, timersRouter } from './timers-router';
 
 const CORS_EXPOSED = [
   'Location',
@@ -76,39 +70,31 @@ export function createApp(deps: AppDeps): Express {
     );
   }
 
-  app.get('/health', (_req, res) => {
+  route(app, '', getHealth, (_req, res) => {
     res.json({ status: 'ok' } satisfies HealthReport);
   });
-  app.get('/ready', async (_req, res) => {
+  route(app, '', getReadiness, async (_req, res) => {
     const report = await runReadinessChecks(deps.readiness);
     res.status(report.status === 'ready' ? 200 : 503).json(report satisfies ReadinessReport);
   });
   app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
+  const methods = documentedMethods(apiOperations());
+  app.use(methods.early);
 
   app.use(express.json({ limit: deps.maxBodyBytes }));
   const auth = authenticate(deps.tokens, deps.tokenLookup);
   // Before authentication: a signed link opens an export's file without a token.
-  if (deps.data) app.get('/v1/exports/:id/download', exportDownload({ ...deps.data, reader: deps.reader }, auth));
+  if (deps.data) route(app, '', downloadExport, exportDownload({ ...deps.data, reader: deps.reader }, auth));
   app.use('/v1', auth);
   if (deps.rateLimit) app.use('/v1', rateLimit(deps.rateLimit));
-  if (deps.callbackSigningKey) {
-    const key = deps.callbackSigningKey;
-    app.get('/v1/callbacks/secret', (req, res) => {
-      res.set('Cache-Control', 'no-store').json({
-        secret: tenantCallbackSecret(key, tenantOf(req)),
-        signatureHeader: CALLBACK_SIGNATURE_HEADER,
-        deliveryHeader: CALLBACK_DELIVERY_HEADER,
-        scheme: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>',
-      });
-    });
-  }
+  if (deps.callbackSigningKey) route(app, '', getCallbackSecret, callbackSecretRoute(deps.callbackSigningKey));
   if (deps.streams) {
-    app.get('/v1/stream', deps.streams.tenant);
-    app.get('/v1/jobs/:id/stream', deps.streams.job);
+    route(app, '', streamJobs, deps.streams.tenant);
+    route(app, '', streamJob, deps.streams.job);
   }
   const acceptJobs = jobAcceptor(deps);
-  app.use('/v1/jobs', markMount, jobsRouter(deps, acceptJobs));
-  app.use('/v1/timers', markMount, timersRouter(deps, acceptJobs));
+  app.use(JOBS_PATH, markMount, jobsRouter(deps, acceptJobs));
+  app.use(TIMERS_PATH, markMount, timersRouter(deps, acceptJobs));
   if (deps.data) {
     const limits = jobRequestLimits(deps);
     const data = {
@@ -119,9 +105,10 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
       limits,
     };
-    app.use('/v1/imports', markMount, importsRouter(data));
-    app.use('/v1/exports', markMount, exportsRouter(data));
+    app.use(IMPORTS_PATH, markMount, importsRouter(data));
+    app.use(EXPORTS_PATH, markMount, exportsRouter(data));
   }
+  app.use(methods.notAllowed);
   app.use(routeNotFound);
   app.use(problemDetails({ logger: deps.logger, retryAfterSeconds: deps.retryAfterSeconds }));
   return app;

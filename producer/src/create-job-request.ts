@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   DEFAULT_BACKOFF,
+  HTTP_URL_FORMAT,
   checkOutboundUrl,
   type OutboundAllowList,
   JOB_PAYLOAD_SCHEMAS,
@@ -31,7 +32,14 @@ export const MAX_CALLBACK_URL_LENGTH = 2048;
 /** Metadata keys with this prefix are set by jobline itself (`jobline-timer`), never by clients. */
 export const RESERVED_METADATA_PREFIX = 'jobline-';
 
-export const CreateJobRequest = z
+/** `{email}`: whom to mail a job's outcome. */
+export const NotifyRequest = z
+  .object({ email: z.email().max(254) })
+  .strict()
+  .describe('`{email}`: mailed the outcome and the result link when the job completes, fails or is cancelled');
+
+/** The fields of a job request; `CreateJobRequest` adds what holds between them. */
+const CreateJobFields = z
   .object({
     type: z.string().min(1).max(100),
     payload: z
@@ -88,27 +96,49 @@ export const CreateJobRequest = z
     /** Do not start before this many milliseconds from now. */
     delayMs: z.number().int().min(0).max(MAX_SCHEDULE_AHEAD_MS).optional(),
     /** Who is mailed the job's outcome and result link when it reaches a terminal status. */
-    notify: z
-      .object({ email: z.email().max(254) })
-      .strict()
-      .optional()
-      .describe('`{email}`: mailed the outcome and the result link when the job completes, fails or is cancelled'),
+    notify: NotifyRequest.optional(),
     /** Where the job view is POSTed, signed, when the job reaches a terminal status. */
     callbackUrl: z
       .string()
       .max(MAX_CALLBACK_URL_LENGTH)
+      .meta(HTTP_URL_FORMAT)
       .optional()
       .describe(
         'http(s) URL that receives the job view, signed (Jobline-Signature), on completed, failed and cancelled; ' +
           'loopback, private, link-local and metadata addresses are refused (OUTBOUND_ALLOWLIST)',
       ),
   })
-  .strict()
-  .refine((r) => r.runAt === undefined || r.delayMs === undefined, {
-    message: 'give runAt or delayMs, not both',
-    path: ['delayMs'],
-  });
+  .strict();
+
+const runAtOrDelay = <T extends z.ZodType<{ runAt?: string; delayMs?: number }>>(request: T) =>
+  request
+    .refine((r) => r.runAt === undefined || r.delayMs === undefined, {
+      message: 'give runAt or delayMs, not both',
+      path: ['delayMs'],
+    })
+    .meta({ not: { required: ['runAt', 'delayMs'] } });
+
+export const CreateJobRequest = runAtOrDelay(CreateJobFields);
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+/**
+ * The body of `POST /v1/jobs` as the API document shows it: one variant per job type, each with the payload schema
+ * the request is checked against once its type is known. `payload` may be left out where `{}` is a valid payload.
+ */
+export const CreateJobRequestByType = z.discriminatedUnion(
+  'type',
+  JOB_TYPES.map((type) => {
+    const payload: z.ZodType = JOB_PAYLOAD_SCHEMAS[type];
+    return runAtOrDelay(
+      CreateJobFields.extend({
+        type: z.literal(type),
+        payload: (payload.safeParse({}).success ? payload.default({}) : payload).describe(
+          CreateJobFields.shape.payload.description!,
+        ),
+      }),
+    );
+  }) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
 
 type FieldPath = readonly PropertyKey[];
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { HTTP_JOB_LIMITS, JOB_STATUSES, JoblineError, isJoblineError, type JobView } from '@jobline/libs';
+import {
+  HTTP_JOB_LIMITS,
+  HTTP_URL_FORMAT,
+  JOB_STATUSES,
+  JoblineError,
+  isJoblineError,
+  type JobView,
+} from '@jobline/libs';
 import {
   MAX_SCHEDULE_AHEAD_MS,
   RESERVED_METADATA_PREFIX,
@@ -21,6 +28,7 @@ export const CreateTimerRequest = z
     url: z
       .string()
       .max(HTTP_JOB_LIMITS.urlLength)
+      .meta(HTTP_URL_FORMAT)
       .describe(
         'http(s) URL that gets a POST with `{"id": <timer id>, "payload": <payload>}` as JSON, signed ' +
           '(Jobline-Signature), when the timer is due; loopback, private and metadata addresses are refused',
@@ -43,6 +51,12 @@ export const CreateTimerRequest = z
       .describe('any JSON value, sent back as `payload` when the timer fires; null if unset'),
   })
   .strict()
+  .meta({
+    oneOf: [
+      { required: ['runAt'] },
+      { anyOf: (['hours', 'minutes', 'seconds'] as const).map((unit) => ({ required: [unit] })) },
+    ],
+  })
   .superRefine((timer, ctx) => {
     const units = (Object.keys(DURATION_UNITS) as DurationUnit[]).filter((unit) => timer[unit] !== undefined);
     if (timer.runAt !== undefined && units.length > 0) {

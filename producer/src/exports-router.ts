@@ -13,12 +13,23 @@ import {
   type Logger,
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
+import {
+  CREATION_ERRORS,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyKeyHeader,
+  LOCATION_HEADER,
+  json,
+  jobLinks,
+  named,
+  operation,
+  route,
+} from './api-operation';
 import { tenantOf } from './auth';
-import { parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
+import { NotifyRequest, parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
 import type { JobReader } from './job-reader';
-import { jobListRoute } from './job-list-route';
-import { jsonBody } from './jobs-router';
-import { queryIssues } from './list-jobs-query';
+import { JobPage, METADATA_FILTERS, jobListRoute } from './job-list-route';
+import { JobIdPath, jsonBody } from './jobs-router';
+import { listJobsParams, queryIssues } from './list-jobs-query';
 
 /** Signed, expiring links to an export's file, usable without a token (to mail them, or to hand them to a browser). */
 export interface DownloadLinks {
@@ -73,17 +84,153 @@ function exportResult(view: JobView): ExportResult | null {
 const isExport = (view: JobView | null): view is JobView =>
   view !== null && (EXPORT_JOB_TYPES as readonly string[]).includes(view.type);
 
-/** The query of a streamed export: `resource` and `format`, and optionally `fields` (comma-separated). */
+/**
+ * The query of a streamed export: `resource` and `format`, and optionally `fields` (comma-separated; a name given
+ * twice counts once). ExportRequest then checks them as it checks a `POST`'s body.
+ */
 const StreamQuery = z
   .object({
     resource: z.string(),
     format: z.string().optional(),
     fields: z
       .string()
-      .transform((s) => s.split(','))
+      .transform((s) => [...new Set(s.split(','))])
       .optional(),
   })
   .strict();
+
+/** StreamQuery as the API document shows it: per resource, the formats and field names ExportRequest takes. */
+const StreamQueryByResource = z.discriminatedUnion(
+  'resource',
+  ExportRequest.options.map((request) => {
+    const names = (request.shape.fields.unwrap().element as z.ZodEnum).options.map(String);
+    const name = `(${names.join('|')})`;
+    return z
+      .object({
+        resource: request.shape.resource,
+        format: request.shape.format.unwrap().optional().describe('`ndjson` unless given'),
+        fields: z
+          .string()
+          .regex(new RegExp(`^${name}(,${name})*$`))
+          .optional()
+          .describe('the fields to write, comma-separated, in this order; all of them unless given'),
+      })
+      .strict();
+  }) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
+
+/** The body of `POST /v1/exports`: records of a resource, or a book; and whom to mail the link. */
+const CreateExportRequest = z
+  .discriminatedUnion(
+    'resource',
+    [...ExportRequest.options, BookExportRequest].map((request) =>
+      request.extend({ notify: NotifyRequest.optional() }),
+    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  )
+  .describe('records of a resource with format, filters and fields; or a book as EPUB or PDF');
+
+export const EXPORTS_PATH = '/v1/exports';
+
+const ExportViewBody = named('ExportView', ExportView);
+const EXPORT_LINKS = jobLinks({
+  GetExport: 'getExport',
+  DownloadExport: 'downloadExport',
+  GetExportJob: 'getJob',
+  StreamExport: 'streamJob',
+  CancelExport: 'cancelJob',
+});
+/** What an export's file, or a streamed export, is sent as. */
+const FILE_TYPES = [
+  ...new Set(Object.values(CONTENT_TYPES)),
+  'application/epub+zip',
+  'application/pdf',
+  'application/octet-stream',
+];
+
+const createExport = operation('post', EXPORTS_PATH, {
+  operationId: 'createExport',
+  summary: 'Export to a file',
+  description:
+    'A `data.export` job writes the records to the blob store as NDJSON, a JSON array or CSV; a `book.export` job ' +
+    'writes a book as an EPUB 3 or a PDF. `notify: {email}` mails a signed download link when it is done.',
+  tags: ['exports'],
+  headers: IdempotencyKeyHeader,
+  body: { required: true, ...json(named('CreateExportRequest', CreateExportRequest)) },
+  responses: {
+    '202': {
+      description: 'the export job is in Kafka',
+      headers: { ...LOCATION_HEADER('export'), ...IDEMPOTENT_REPLAYED_HEADER },
+      ...json(ExportViewBody),
+      links: EXPORT_LINKS,
+    },
+  },
+  errors: CREATION_ERRORS,
+});
+
+const listOrStreamExports = operation('get', EXPORTS_PATH, {
+  operationId: 'listOrStreamExports',
+  summary: 'List exports, or stream one',
+  description:
+    'Without `resource`: the tenant’s `data.export` and `book.export` jobs, with the filters and cursor of ' +
+    `GET /v1/jobs. ${METADATA_FILTERS} With \`resource\` (\`users\`, \`articles\`, \`comments\`), \`format\` ` +
+    '(`ndjson`, `json`, `csv`; default `ndjson`) and optionally `fields`: the records streamed straight into the ' +
+    'response as a download, at the pace the client reads.',
+  tags: ['exports'],
+  query: {
+    name: 'query',
+    description: 'the filters and cursor of a listing, or what to stream',
+    schema: z.union([listJobsParams(EXPORT_JOB_TYPES), StreamQueryByResource]),
+  },
+  responses: {
+    '200': {
+      description: 'one page of export jobs, or the streamed records as an attachment',
+      content: {
+        'application/json': { schema: z.union([JobPage, z.array(z.record(z.string(), z.unknown()))]) },
+        ...Object.fromEntries(
+          Object.values(CONTENT_TYPES)
+            .filter((type) => type !== 'application/json')
+            .map((type) => [type, { schema: { type: 'string' } }]),
+        ),
+      },
+    },
+  },
+  errors: ['VALIDATION_FAILED'],
+});
+
+const getExport = operation('get', `${EXPORTS_PATH}/{id}`, {
+  operationId: 'getExport',
+  summary: 'An export, with its download link once done',
+  tags: ['exports'],
+  path: JobIdPath,
+  responses: { '200': { description: 'the export', ...json(ExportViewBody), links: EXPORT_LINKS } },
+  errors: ['VALIDATION_FAILED', 'JOB_NOT_FOUND'],
+});
+
+export const downloadExport = operation('get', `${EXPORTS_PATH}/{id}/download`, {
+  operationId: 'downloadExport',
+  summary: 'The exported file',
+  description:
+    'With the token of the export’s tenant, or without one through the signed `downloadUrl` (`expires` and ' +
+    '`signature` query parameters).',
+  tags: ['exports'],
+  auth: 'token-or-link',
+  path: JobIdPath,
+  query: z.object({
+    expires: z.string().optional().describe('from `downloadUrl`'),
+    signature: z.string().optional().describe('from `downloadUrl`; a link that is not signed or has expired is a 401'),
+  }),
+  responses: {
+    '200': {
+      description: 'the file, as an attachment',
+      headers: { 'Content-Disposition': { description: '`attachment`', schema: { type: 'string' } } },
+      content: Object.fromEntries(FILE_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+    },
+  },
+  errors: ['VALIDATION_FAILED', 'JOB_NOT_FOUND', 'EXPORT_NOT_READY'],
+});
+
+/** The operations of `/v1/exports`, as the routers serve them (the download before authentication, in app.ts). */
+export const EXPORTS_OPERATIONS = [createExport, listOrStreamExports, getExport, downloadExport];
 
 /**
  * `/v1/exports`: `POST` starts a `data.export` job that writes the file to the blob store; `GET /{id}` shows it with
@@ -98,7 +245,7 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
     return { ...view, downloadUrl: link?.url ?? null, downloadExpiresAt: link?.expiresAt ?? null };
   };
 
-  router.post('/', async (req, res) => {
+  route(router, EXPORTS_PATH, createExport, async (req, res) => {
     // `notify` is the job's, not the export's: whom to mail the download link when the file is ready.
     const { notify, ...raw } = (jsonBody(req) ?? {}) as { resource?: unknown; notify?: unknown };
     const body = (raw.resource === 'books' ? BookExportRequest : ExportRequest).safeParse(raw);
@@ -124,7 +271,7 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
   });
 
   const list = jobListRoute(deps.reader, EXPORT_JOB_TYPES);
-  router.get('/', async (req, res, next) => {
+  route(router, EXPORTS_PATH, listOrStreamExports, async (req, res, next) => {
     if (req.query.resource === undefined) return list(req, res, next);
     const query = StreamQuery.safeParse(req.query);
     if (!query.success) {
@@ -143,7 +290,8 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
       signal: abort.signal,
     });
     const { resource, format } = request.data;
-    res.status(200).type(CONTENT_TYPES[format]).attachment(`${resource}.${format}`);
+    // attachment() before type(): it sets the type from the file name, which for `.ndjson` is no type at all.
+    res.status(200).attachment(`${resource}.${format}`).type(CONTENT_TYPES[format]);
     try {
       await pipeline(run.stream, res);
     } catch (err) {
@@ -152,7 +300,7 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
     }
   });
 
-  router.get('/:id', async (req, res) => {
+  route(router, EXPORTS_PATH, getExport, async (req, res) => {
     const id = JobId.safeParse(req.params.id);
     const view = id.success ? await deps.reader.find(tenantOf(req), id.data) : null;
     if (!isExport(view)) throw new JoblineError('JOB_NOT_FOUND', `no export ${String(req.params.id)}`);
@@ -204,8 +352,8 @@ export function exportDownload(
     const name = done.blobKey.split('/').pop() ?? 'export';
     res
       .status(200)
-      .type(done.contentType ?? 'application/octet-stream')
-      .attachment(name);
+      .attachment(name)
+      .type(done.contentType ?? 'application/octet-stream');
     // Headers are out: a failure can only cut the body short (pipeline destroys the response).
     await pipeline(body, res).catch(() => undefined);
   };

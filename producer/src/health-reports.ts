@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { json, named, operation } from './api-operation';
 
 /** The body of `GET /health`. */
 export const HealthReport = z.object({ status: z.literal('ok') });
@@ -16,3 +17,24 @@ export const ReadinessReport = z.object({
   checks: z.record(z.string(), CheckResult),
 });
 export type ReadinessReport = z.infer<typeof ReadinessReport>;
+
+export const getHealth = operation('get', '/health', {
+  operationId: 'getHealth',
+  summary: 'Liveness',
+  tags: ['operations'],
+  auth: 'public',
+  responses: { '200': { description: 'the process answers', ...json(named('HealthReport', HealthReport)) } },
+});
+
+const ReadinessBody = named('ReadinessReport', ReadinessReport);
+
+export const getReadiness = operation('get', '/ready', {
+  operationId: 'getReadiness',
+  summary: 'Readiness of Kafka, MongoDB and Redis',
+  tags: ['operations'],
+  auth: 'public',
+  responses: {
+    '200': { description: 'every dependency answers', ...json(ReadinessBody) },
+    '503': { description: 'a dependency is down', ...json(ReadinessBody) },
+  },
+});

@@ -12,13 +12,26 @@ import {
   type DataCollections,
   ImportReport,
   JobView,
+  BookImportPayload,
   timeOrderedId,
 } from '@jobline/libs';
 import type { AcceptJobs } from './accept-jobs';
+import {
+  CREATION_ERRORS,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyKeyHeader,
+  LOCATION_HEADER,
+  json,
+  jobLinks,
+  named,
+  operation,
+  route,
+} from './api-operation';
 import { tenantOf } from './auth';
 import { parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
 import type { JobReader } from './job-reader';
-import { jobListRoute } from './job-list-route';
+import { JobIdPath } from './jobs-router';
+import { jobListOperation, jobListRoute } from './job-list-route';
 import { queryIssues } from './list-jobs-query';
 
 export interface ImportsRouterDeps {
@@ -37,7 +50,16 @@ export const IMPORT_JOB_TYPES = ['data.import', 'book.import'] as const;
 
 const JobId = z.uuid();
 /** `{url}`: where the runner downloads the file from (http or https; checked against the SSRF guard). */
-const UrlImport = z.object({ url: z.string().min(1).max(2048) }).strict();
+const UrlImport = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .meta({ format: 'uri', pattern: '^https?://' })
+      .describe('http(s), downloaded by the runner; not a loopback, private, link-local or metadata address'),
+  })
+  .strict();
 
 /** An import as `/v1/imports/{id}` shows it: the job, and once its runner has begun, the import's report. */
 export const ImportView = JobView.extend({
@@ -46,18 +68,93 @@ export const ImportView = JobView.extend({
   ),
 });
 /** `resource`; for books also what the file may leave out: `title`, `author`, `language`. */
-const ImportQuery = z
-  .object({
-    resource: z.enum([...ImportTarget.options, 'books']),
-    title: z.string().optional(),
-    author: z.string().optional(),
-    language: z.string().optional(),
-  })
-  .strict()
-  .refine((q) => q.resource === 'books' || (q.title ?? q.author ?? q.language) === undefined, {
-    message: 'title, author and language are for books only',
-    path: ['resource'],
-  });
+const ImportQuery = z.discriminatedUnion('resource', [
+  z.object({ resource: ImportTarget }).strict(),
+  z
+    .object({
+      resource: z.literal('books'),
+      title: BookImportPayload.shape.title,
+      author: BookImportPayload.shape.author,
+      language: BookImportPayload.shape.language,
+    })
+    .strict(),
+]);
+
+export const IMPORTS_PATH = '/v1/imports';
+
+const ImportViewBody = named('ImportView', ImportView);
+const IMPORT_LINKS = jobLinks({
+  GetImport: 'getImport',
+  GetImportJob: 'getJob',
+  StreamImport: 'streamJob',
+  ListImportEvents: 'listJobEvents',
+  CancelImport: 'cancelJob',
+});
+
+const createImport = operation('post', IMPORTS_PATH, {
+  operationId: 'createImport',
+  summary: 'Import a file',
+  description:
+    'The multipart field `file` is streamed to the blob store (at most IMPORT_MAX_BYTES) and a job loads it: ' +
+    '`data.import` for `users`, `articles`, `comments` or `mixed` (NDJSON, JSON array or CSV, told by type, name or ' +
+    'content; every record validated, relations checked, rejected records reported), `book.import` for `books` (a ' +
+    'Markdown manuscript or an EPUB, told by the file’s name or type: `.md`, `.markdown`, `.txt`, `.epub`, ' +
+    '`text/markdown`, `text/plain`, `application/epub+zip`). The Idempotency-Key is bound to the file’s content. ' +
+    'Instead of a file, `{url}` as JSON has the runner download it (SSRF-guarded) into the blob store first; books ' +
+    'come as uploads only.',
+  tags: ['imports'],
+  query: {
+    name: 'query',
+    description: '`resource`, and for `books` the `title`, `author` and `language` the file may leave out',
+    schema: ImportQuery,
+  },
+  headers: IdempotencyKeyHeader,
+  body: {
+    required: true,
+    content: {
+      'application/json': { schema: UrlImport },
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', format: 'binary', description: 'the data, or the book' } },
+        },
+      },
+    },
+  },
+  responses: {
+    '202': {
+      description: 'the import job is in Kafka',
+      headers: { ...LOCATION_HEADER('import'), ...IDEMPOTENT_REPLAYED_HEADER },
+      ...json(ImportViewBody),
+      links: IMPORT_LINKS,
+    },
+  },
+  errors: CREATION_ERRORS,
+});
+
+const listImports = jobListOperation(
+  IMPORTS_PATH,
+  {
+    operationId: 'listImports',
+    summary: 'List imports',
+    description: 'The tenant’s `data.import` and `book.import` jobs, with the filters and cursor of GET /v1/jobs.',
+    tags: ['imports'],
+  },
+  IMPORT_JOB_TYPES,
+);
+
+const getImport = operation('get', `${IMPORTS_PATH}/{id}`, {
+  operationId: 'getImport',
+  summary: 'An import and its report',
+  tags: ['imports'],
+  path: JobIdPath,
+  responses: { '200': { description: 'the import', ...json(ImportViewBody), links: IMPORT_LINKS } },
+  errors: ['VALIDATION_FAILED', 'JOB_NOT_FOUND'],
+});
+
+/** The operations of `/v1/imports`, as the router serves them. */
+export const IMPORTS_OPERATIONS = [createImport, listImports, getImport];
 
 /** A book comes as a Markdown manuscript or an EPUB, told apart by the file's name or type. */
 function bookFormat(upload: StoredUpload, contentType: string): 'markdown' | 'epub' {
@@ -219,7 +316,7 @@ async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobVi
 export function importsRouter(deps: ImportsRouterDeps): Router {
   const router = Router();
 
-  router.post('/', async (req, res) => {
+  route(router, IMPORTS_PATH, createImport, async (req, res) => {
     const query = ImportQuery.safeParse(req.query);
     if (!query.success) {
       throw new JoblineError('VALIDATION_FAILED', 'invalid import query', { details: queryIssues(query.error) });
@@ -270,17 +367,27 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
     const tenantId = tenantOf(req);
     const jobId = timeOrderedId();
     const upload = await storeUpload(req, deps.blobs, `${tenantId}/imports/${jobId}`, deps.maxUploadBytes);
-    const { resource, title, author, language } = query.data;
+    const params = query.data;
     let request;
     try {
       request =
-        resource === 'books'
+        params.resource === 'books'
           ? parseCreateJob({
               type: 'book.import',
-              payload: { blobKey: upload.key, format: bookFormat(upload, upload.contentType), title, author, language },
+              payload: {
+                blobKey: upload.key,
+                format: bookFormat(upload, upload.contentType),
+                title: params.title,
+                author: params.author,
+                language: params.language,
+              },
               maxAttempts: 5,
             })
-          : parseCreateJob({ type: 'data.import', payload: { resource, blobKey: upload.key }, maxAttempts: 5 });
+          : parseCreateJob({
+              type: 'data.import',
+              payload: { resource: params.resource, blobKey: upload.key },
+              maxAttempts: 5,
+            });
     } catch (err) {
       await deps.blobs.delete(upload.key).catch(() => undefined);
       throw err;
@@ -306,9 +413,9 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
       .json({ ...view!, report: null });
   });
 
-  router.get('/', jobListRoute(deps.reader, IMPORT_JOB_TYPES));
+  route(router, IMPORTS_PATH, listImports, jobListRoute(deps.reader, IMPORT_JOB_TYPES));
 
-  router.get('/:id', async (req, res) => {
+  route(router, IMPORTS_PATH, getImport, async (req, res) => {
     const tenantId = tenantOf(req);
     const id = JobId.safeParse(req.params.id);
     const view = id.success ? await deps.reader.find(tenantId, id.data) : null;

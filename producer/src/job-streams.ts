@@ -2,7 +2,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { createEventBuffer, createSession, type Session } from 'better-sse';
 import { z } from 'zod';
 import { JoblineError, isTerminal, type JobChange, type JobChangeHub, type JobView, type Logger } from '@jobline/libs';
+import { jobLinks, operation, type JsonObject } from './api-operation';
 import { tenantOf } from './auth';
+import { JobIdPath } from './jobs-router';
 import { queryIssues } from './list-jobs-query';
 
 export interface JobStreamsDeps {
@@ -25,8 +27,74 @@ const MAX_UNSENT_BYTES = 1_048_576;
 const RECONNECT_MS = 2000;
 
 const JobId = z.uuid();
-const LastEventId = z.string().regex(/^\d{1,15}$/, 'expected the id of an event this stream sent (a log offset)');
-const TenantStreamQuery = z.object({ type: z.string().min(1).max(100).optional() }).strict();
+/** The id of an event this stream sent; empty, as a header an EventSource has nothing for, means none. */
+const LastEventId = z.string().regex(/^(\d{1,15})?$/, 'expected the id of an event this stream sent (a log offset)');
+const TenantStreamQuery = z
+  .object({ type: z.string().min(1).max(100).optional().describe('only jobs of this type') })
+  .strict();
+
+/**
+ * One event of a stream: named `job`, its data the job view as JSON; on a job stream, its id is the log offset of the
+ * change, except on a first event that shows a job accepted a moment ago, which is not in the store yet.
+ */
+const jobEvent = (withId: boolean): JsonObject => ({
+  type: 'object',
+  required: ['event', 'data'],
+  properties: {
+    event: { const: JOB_EVENT },
+    ...(withId ? { id: { type: 'string', pattern: '^\\d{1,15}$' } } : {}),
+    data: {
+      type: 'string',
+      contentMediaType: 'application/json',
+      contentSchema: { $ref: '#/components/schemas/JobView' },
+    },
+  },
+});
+
+export const streamJob = operation('get', '/v1/jobs/{id}/stream', {
+  operationId: 'streamJob',
+  summary: 'Live updates of a job (Server-Sent Events)',
+  description:
+    'Each change of the job as an SSE event named `job` whose data is the JobView and whose id is the position of ' +
+    'the change in the log. A new client first gets the current view; the stream ends after a terminal status. ' +
+    'Comments keep the connection alive (SSE_HEARTBEAT_MS). To resume, send the last id received as ' +
+    '`Last-Event-ID` (an EventSource does so by itself): every change after it follows, in order; if the client ' +
+    'already saw the end, the answer is 204 so that an EventSource stops reconnecting.',
+  tags: ['jobs'],
+  path: JobIdPath,
+  headers: z.object({
+    'Last-Event-ID': LastEventId.optional().describe('the id of the last event received'),
+  }),
+  query: z.object({
+    lastEventId: LastEventId.optional().describe('the same, for clients that cannot set headers'),
+  }),
+  responses: {
+    '200': {
+      description: '`event: job`, `id: <log offset>`, `data: <JobView>` per change',
+      content: { 'text/event-stream': { schema: jobEvent(true) } },
+      links: jobLinks({ GetJob: 'getJob' }),
+    },
+    '204': { description: 'the client saw the terminal status already: nothing more will come' },
+  },
+  errors: ['VALIDATION_FAILED', 'JOB_NOT_FOUND', 'TOO_MANY_STREAMS', 'DEPENDENCY_UNAVAILABLE'],
+});
+
+export const streamJobs = operation('get', '/v1/stream', {
+  operationId: 'streamJobs',
+  summary: 'Live updates of all the tenant’s jobs (Server-Sent Events)',
+  description:
+    'Every change of any of the tenant’s jobs from the moment of connecting, as SSE events named `job` carrying the ' +
+    'JobView. Live only (events carry no id): after a reconnect, list the jobs to catch up.',
+  tags: ['jobs'],
+  query: TenantStreamQuery,
+  responses: {
+    '200': {
+      description: '`event: job`, `data: <JobView>` per change',
+      content: { 'text/event-stream': { schema: jobEvent(false) } },
+    },
+  },
+  errors: ['VALIDATION_FAILED', 'TOO_MANY_STREAMS', 'DEPENDENCY_UNAVAILABLE'],
+});
 
 export interface JobStreams {
   /** `GET /v1/jobs/:id/stream`: the job's view on every change, resumable, ended after a terminal status. */
@@ -220,14 +288,16 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
 
 function parseLastEventId(req: Request): number | null {
   const header = req.get('Last-Event-ID');
-  const value = header ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : undefined);
+  // An empty header is an EventSource's "none": the query parameter may still give one. A repeated parameter (an
+  // array) is refused below, not ignored.
+  const value: unknown = header || req.query.lastEventId;
   if (value === undefined || value === '') return null;
   const parsed = LastEventId.safeParse(value);
   if (!parsed.success) {
     throw new JoblineError('VALIDATION_FAILED', 'invalid Last-Event-ID', {
       details: [
         {
-          field: header !== undefined ? 'Last-Event-ID' : 'lastEventId',
+          field: header ? 'Last-Event-ID' : 'lastEventId',
           message: parsed.error.issues[0]!.message,
           code: 'invalid_format',
         },

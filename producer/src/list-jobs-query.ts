@@ -30,21 +30,43 @@ export interface ListJobsQuery {
 
 const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
+const STATUS_LIST = new RegExp(`^(${JOB_STATUSES.join('|')})(,(${JOB_STATUSES.join('|')}))*$`);
+
 /** The query parameters of `GET /v1/jobs` but `metadata.<key>`; the API document lists them from here. */
 export const ListJobsParams = z
   .object({
     status: z
       .string()
-      .transform((s) => s.split(','))
-      .pipe(z.array(z.enum(JOB_STATUSES)).min(1))
-      .optional(),
-    type: z.string().min(1).max(100).optional(),
-    createdAfter: Instant.optional(),
-    createdBefore: Instant.optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
-    cursor: z.string().min(1).max(1000).optional(),
+      .regex(STATUS_LIST, `one status or several, comma-separated: ${JOB_STATUSES.join(', ')}`)
+      .transform((s) => s.split(',') as JobStatus[])
+      .optional()
+      .describe('one status or several, comma-separated (`failed,cancelled`)'),
+    type: z.string().min(1).max(100).optional().describe('the job type'),
+    createdAfter: Instant.optional().describe('jobs created at or after this instant (ISO 8601 with offset)'),
+    createdBefore: Instant.optional().describe('jobs created before this instant (ISO 8601 with offset)'),
+    limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT).describe('jobs per page'),
+    cursor: z
+      .string()
+      .min(1)
+      .max(1000)
+      .regex(/^[A-Za-z0-9_-]+$/, 'pass nextCursor from the previous page unchanged')
+      .optional()
+      .describe(
+        '`nextCursor` of the previous page, unchanged, with the same filters; any other value is refused (400)',
+      ),
   })
   .strict();
+
+/** The query parameters of a listing limited to some job types (`/v1/imports`): `type` is one of them. */
+export function listJobsParams(types: readonly string[] | null): z.ZodObject {
+  if (!types) return ListJobsParams;
+  return ListJobsParams.extend({
+    type: z
+      .enum(types as [string, ...string[]])
+      .optional()
+      .describe(`the job type: ${types.join(' or ')}`),
+  });
+}
 
 /** A metadata key as a filter may name it: what the projection can match on a field path. */
 const MetadataKey = z

@@ -43,6 +43,7 @@ const fieldList = <T extends z.ZodEnum>(fields: T) =>
     .min(1)
     .max(50)
     .refine((list) => new Set(list).size === list.length, 'each field at most once')
+    .meta({ uniqueItems: true })
     .optional();
 
 /** An export: `{resource, format, filters, fields}`, checked against the resource named. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExportRequest } from '../data/export-request';
 import { ImportTarget } from '../data/import-records';
 import { RecordFormat } from '../data/record-format';
+import { HTTP_URL_FORMAT } from './http-payload';
 
 /**
  * `data.import`: loads a file from the blob store into the tenant's `users`, `articles` or `comments` (or all three,
@@ -16,7 +17,7 @@ export const DataImportPayload = z
      * Or where to download it from (http or https, SSRF-guarded): the runner copies it to the blob store first, and
      * imports that copy, so that a rerun resumes on the same bytes.
      */
-    url: z.string().max(2048).optional(),
+    url: z.string().max(2048).meta(HTTP_URL_FORMAT).optional(),
     /** The file's format; when absent, taken from the blob's content type, its key's extension, or its first bytes. */
     format: RecordFormat.optional(),
   })
@@ -24,7 +25,8 @@ export const DataImportPayload = z
   .refine((p) => (p.blobKey === undefined) !== (p.url === undefined), {
     message: 'give blobKey or url, one of them',
     path: ['blobKey'],
-  });
+  })
+  .meta({ oneOf: [{ required: ['blobKey'] }, { required: ['url'] }] });
 export type DataImportPayload = z.infer<typeof DataImportPayload>;
 
 /**

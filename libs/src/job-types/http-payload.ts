@@ -53,6 +53,19 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 const StatusCode = z.number().int().min(100).max(599);
 
+/**
+ * An http(s) URL as JSON Schema states it, for the API document: what the SSRF guard refuses beyond that (loopback,
+ * private, link-local and metadata addresses, credentials in the URL) depends on addresses, and is said in words.
+ */
+export const HTTP_URL_FORMAT = { format: 'uri', pattern: '^https?://' };
+
+/** `name` in any case, as a regular expression: header names ignore case. */
+const anyCase = (name: string) =>
+  name.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`).replace(/[.-]/g, (c) => `\\${c}`);
+
+/** The header names a job may not set, as a pattern for the API document. */
+const FORBIDDEN_HEADER_PATTERN = `^(${[...FORBIDDEN_HEADERS].map(anyCase).join('|')}|${anyCase('jobline-')}.*)$`;
+
 function isHttpUrl(text: string): boolean {
   try {
     const { protocol } = new URL(text);
@@ -99,6 +112,7 @@ export const HttpPayload = z
       .min(1)
       .max(HTTP_JOB_LIMITS.urlLength)
       .refine(isHttpUrl, 'expected an absolute http or https URL')
+      .meta(HTTP_URL_FORMAT)
       .describe(
         'http(s) URL; loopback, private, link-local and metadata addresses are refused (OUTBOUND_ALLOWLIST), also ' +
           'when a name resolves to one',
@@ -115,6 +129,16 @@ export const HttpPayload = z
           .max(HTTP_JOB_LIMITS.headerValueLength)
           .regex(HEADER_VALUE, 'expected visible ASCII, spaces and tabs'),
       )
+      .meta({
+        maxProperties: HTTP_JOB_LIMITS.headers,
+        propertyNames: {
+          type: 'string',
+          minLength: 1,
+          maxLength: HTTP_JOB_LIMITS.headerNameLength,
+          pattern: HEADER_NAME.source,
+          not: { pattern: FORBIDDEN_HEADER_PATTERN },
+        },
+      })
       .optional()
       .describe(
         `up to ${HTTP_JOB_LIMITS.headers} headers, ${HTTP_JOB_LIMITS.headerBytes} bytes in all; not hop-by-hop ` +
@@ -186,5 +210,6 @@ export const HttpPayload = z
         message: `at most ${HTTP_JOB_LIMITS.bodyBytes} bytes as sent`,
       });
     }
-  });
+  })
+  .meta({ not: { required: ['method', 'body'], properties: { method: { enum: ['GET', 'HEAD'] } } } });
 export type HttpPayload = z.infer<typeof HttpPayload>;
