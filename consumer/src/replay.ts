@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { ensureIndexes, joblineCollections, JoblineError, type JobCache, type Logger } from '@jobline/libs';
 import { createBatchPersister } from './persist-batch';
+import { readEventLog, type HighWaterMarks } from './read-event-log';
 
-/** Per partition, the offset after the last replayed message: the topic's high-water marks when the replay began. */
-export type HighWaterMarks = ReadonlyMap<number, number>;
+export type { HighWaterMarks } from './read-event-log';
 
 export interface ReplayProgress {
   /** Messages folded so far, undecodable ones included. */
@@ -50,10 +49,9 @@ const noCache: JobCache = {
 };
 
 /**
- * Folds the event topic, from the beginning up to the high-water marks taken at start, into a fresh database with the
- * persister's own batch code (`createBatchPersister`), so the rebuilt `jobs` can be held against the live projection.
- * Stopping at the marks makes a replay of a live log terminate. It reads under a group id of its own and commits
- * nothing, so the live groups never see it; the group is deleted at the end.
+ * Folds the event topic, from the beginning up to the high-water marks taken at start (`readEventLog`), into a fresh
+ * database with the persister's own batch code (`createBatchPersister`), so the rebuilt `jobs` can be held against the
+ * live projection.
  */
 export async function replayEventLog(options: ReplayOptions): Promise<ReplayResult> {
   const { kafka, admin, topic, target, logger } = options;
@@ -66,12 +64,8 @@ export async function replayEventLog(options: ReplayOptions): Promise<ReplayResu
   await prepareTarget(target, options.force ?? false);
   await ensureIndexes(collections);
 
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const highWaterMarks = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-  const unfinished = new Set(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => o.partition));
-  const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-
   let done = 0;
+  let total = 0;
   let events = 0;
   let undecodable = 0;
   const persistBatch = createBatchPersister({
@@ -83,54 +77,20 @@ export async function replayEventLog(options: ReplayOptions): Promise<ReplayResu
       undecodable += messages.length;
     },
   });
-
-  if (unfinished.size > 0) {
-    const groupId = `jobline-replay-${randomUUID()}`;
-    const consumer = kafka.consumer({
-      groupId,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      // A failed batch fails the replay; restarting would fold the log a second time behind the counters' back.
-      retry: { retries: 3, restartOnFailure: async () => false },
-    });
-    let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
-    const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    consumer.on(consumer.events.CRASH, (e) => settle?.reject(e.payload.error));
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: offsets.length,
-        eachBatch: async ({ batch, heartbeat }) => {
-          const partition = batch.partition;
-          if (!unfinished.has(partition)) return;
-          const end = highWaterMarks.get(partition) ?? 0;
-          const messages = batch.messages
-            .map((m) => ({ offset: Number(m.offset), value: m.value }))
-            .filter((m) => m.offset < end);
-          if (messages.length > 0) {
-            const result = await persistBatch([{ partition, messages }]);
-            events += result.events;
-            done += messages.length;
-            options.onProgress?.({ done, total, elapsedMs: clock() - started });
-          }
-          // lastOffset counts records the client filters out (control records), so the end is found even behind them.
-          if (Number(batch.lastOffset()) >= end - 1) {
-            unfinished.delete(partition);
-            consumer.pause([{ topic, partitions: [partition] }]);
-            if (unfinished.size === 0) settle?.resolve();
-          }
-          await heartbeat();
-        },
-      });
-      await finished;
-    } finally {
-      await consumer.disconnect();
-      await admin.deleteGroups([groupId]).catch((err: Error) => {
-        logger.debug('could not delete the replay group', { groupId, err: err.message });
-      });
-    }
-  }
+  const highWaterMarks = await readEventLog({
+    kafka,
+    admin,
+    topic,
+    logger,
+    purpose: 'replay',
+    onStart: (_marks, messages) => (total = messages),
+    onMessages: async (partition, messages) => {
+      const result = await persistBatch([{ partition, messages }]);
+      events += result.events;
+      done += messages.length;
+      options.onProgress?.({ done, total, elapsedMs: clock() - started });
+    },
+  });
 
   return {
     events,
