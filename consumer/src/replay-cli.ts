@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   connectMongo,
@@ -10,9 +12,10 @@ import {
   type Logger,
   type MongoConnection,
 } from '@jobline/libs';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { compareProjections, type JobDifference } from './compare-projections';
 import { loadConsumerConfig } from './config';
+import { exportEvents, type TimeRange } from './export-events';
 import { replayEventLog } from './replay';
 import { createProgressReporter, type ProgressStream } from './replay-progress';
 
@@ -23,18 +26,35 @@ export const EXIT_REFUSED = 2;
 /** Kafka or MongoDB failed during the replay. */
 export const EXIT_FAILED = 3;
 
-const USAGE = `usage: npm run replay -- --from-beginning --into <database> [--force]
+const USAGE = `usage:
+  npm run replay -- --from-beginning --into <database> [--force]
+  npm run replay -- --export --since <time> [--until <time>] [--out <file>]
+  npm run replay -- --help
 
-Folds the event topic, from the beginning up to its high-water marks at start, into the fresh MongoDB database
-<database> with the persister's code, then compares the rebuilt jobs with the live projection (MONGODB_DB).
-Kafka and MongoDB are those of the consumer's configuration (KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, MONGODB_URI, ...).
+Rebuild and compare (--from-beginning --into): folds the event topic, from the beginning up to its high-water marks
+at start, into the fresh MongoDB database <database> with the persister's code, then compares the rebuilt jobs with
+the live projection (MONGODB_DB), field by field.
 
-  --from-beginning  replay the whole topic (the only mode so far; required, to say so)
+  --from-beginning  replay the whole topic (required, to say so)
   --into <name>     database to rebuild; refused when it holds jobs or events, or is MONGODB_DB
   --force           empty <name> first instead of refusing it
 
-Prints each difference, then one JSON line {events, jobs, seconds, eventsPerSecond, differences, ...} on stdout.
-Exit code: 0 same, 1 differences, 2 refused, 3 failed.
+  Prints each difference (missing, extra, differs), then one JSON line {events, jobs, seconds, eventsPerSecond,
+  differences, ...} on stdout. Exit code: 0 same, 1 differences, 2 refused, 3 failed.
+
+Export (--export): writes every event whose occurredAt is in [--since, --until) as NDJSON, one event per line, each
+once, valid against its JSON Schema in docs/events/. Reads the whole topic up to its high-water marks at start.
+
+  --since <time>    ISO 8601 (2026-12-01, 2026-12-01T08:00:00Z, 2026-12-01T09:00:00+01:00); required
+  --until <time>    excluded; defaults to now
+  --out <file>      write the events there, and one JSON summary line {events, repeated, undecodable, scanned,
+                    seconds, ...} to stdout; without it the events go to stdout and the summary to stderr
+
+  Exit code: 0 written, 2 refused, 3 failed.
+
+Kafka and MongoDB are those of the consumer's configuration (KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, MONGODB_URI,
+MONGODB_DB, ...). Both read under a consumer group of their own, commit no offsets and write nothing to Kafka or Redis.
+Progress goes to stderr. The event schemas: docs/events/*.schema.json; the guide: docs/replay.md.
 `;
 
 export interface CliIo {
@@ -44,38 +64,75 @@ export interface CliIo {
 
 class Refusal extends Error {}
 
+type Command =
+  | { mode: 'help' }
+  | { mode: 'rebuild'; into: string; force: boolean }
+  | { mode: 'export'; range: TimeRange; out: string | undefined };
+
+function parseCommand(argv: string[]): Command {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'from-beginning': { type: 'boolean', default: false },
+      into: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      export: { type: 'boolean', default: false },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return { mode: 'help' };
+  if (values.export) {
+    const mixed = (['from-beginning', 'into', 'force'] as const).filter((o) => values[o]);
+    if (mixed.length > 0) throw new Refusal(`--export takes no --${mixed.join(', --')}`);
+    if (!values.since) throw new Refusal('--export needs --since <time>');
+    const since = parseTime('--since', values.since);
+    const until = values.until === undefined ? new Date() : parseTime('--until', values.until);
+    if (until <= since) throw new Refusal(`--until ${until.toISOString()} is not after --since ${since.toISOString()}`);
+    if (values.out === '') throw new Refusal('--out needs a file name');
+    return { mode: 'export', range: { since, until }, out: values.out };
+  }
+  const stray = (['since', 'until', 'out'] as const).filter((o) => values[o] !== undefined);
+  if (stray.length > 0) throw new Refusal(`--${stray.join(', --')} only go with --export`);
+  if (!values['from-beginning']) throw new Refusal('--from-beginning is required (or --export, or --help)');
+  if (!values.into) throw new Refusal('--into <database> is required');
+  if (!/^[^/\\. "$*<>:|?]{1,63}$/.test(values.into)) throw new Refusal(`--into ${values.into}: not a database name`);
+  return { mode: 'rebuild', into: values.into, force: values.force };
+}
+
+/** An ISO 8601 date or date-time; a date-time names its offset (`Z`, `+01:00`), so that no machine's zone decides. */
+function parseTime(option: string, text: string): Date {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  const at = new Date(iso ? text : NaN);
+  // Date rolls 2026-02-30 over into March instead of refusing it.
+  const [year, month, day] = (iso ?? []).slice(1, 4).map(Number);
+  const real = new Date(Date.UTC(year!, month! - 1, day!)).getUTCDate() === day;
+  if (!iso || !real || Number.isNaN(at.getTime())) {
+    throw new Refusal(`${option} ${text}: not an ISO 8601 date (2026-12-01) or date-time with an offset (…T08:00:00Z)`);
+  }
+  return at;
+}
+
 /** Runs `replay` with these arguments and returns the exit code. Nothing here calls `process.exit`. */
 export async function runReplayCli(
   argv: string[],
   env: Env = process.env,
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let into: string;
-  let force: boolean;
+  let command: Command;
   let config: ReturnType<typeof loadConsumerConfig>;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        'from-beginning': { type: 'boolean', default: false },
-        into: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    if (values.help) {
+    command = parseCommand(argv);
+    if (command.mode === 'help') {
       io.stdout.write(USAGE);
       return EXIT_SAME;
     }
-    if (!values['from-beginning']) throw new Refusal('--from-beginning is required (the only replay mode so far)');
-    if (!values.into) throw new Refusal('--into <database> is required');
-    if (!/^[^/\\. "$*<>:|?]{1,63}$/.test(values.into)) throw new Refusal(`--into ${values.into}: not a database name`);
     config = loadConsumerConfig(env);
-    if (values.into === config.MONGODB_DB) {
-      throw new Refusal(`--into ${values.into} is the live database (MONGODB_DB); replay needs a fresh one`);
+    if (command.mode === 'rebuild' && command.into === config.MONGODB_DB) {
+      throw new Refusal(`--into ${command.into} is the live database (MONGODB_DB); replay needs a fresh one`);
     }
-    into = values.into;
-    force = values.force;
   } catch (err) {
     io.stderr.write(`replay: ${(err as Error).message}\n\n${USAGE}`);
     return EXIT_REFUSED;
@@ -90,50 +147,103 @@ export async function runReplayCli(
   try {
     admin = kafka.admin();
     await admin.connect();
+    if (command.mode === 'export') return await runExport({ kafka, admin, topic, logger }, command, io);
     mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-    const target = mongo.client.db(into);
-    const progress = createProgressReporter(io.stderr);
-    const replay = await replayEventLog({ kafka, admin, topic, target, force, logger, onProgress: progress.update });
-    progress.finish();
-
-    const comparison = await compareProjections({
-      live: joblineCollections(mongo.db),
-      rebuilt: joblineCollections(target),
-      topic,
-      highWaterMarks: replay.highWaterMarks,
-    });
-    for (const difference of comparison.differences) io.stdout.write(`${describe(difference)}\n`);
-    if (comparison.changedAfterReplay > 0) {
-      io.stderr.write(
-        `replay: ${comparison.changedAfterReplay} live jobs changed after the high-water marks; not compared\n`,
-      );
-    }
-    if (comparison.liveBehind > 0) {
-      io.stderr.write(`replay: the live persister has not reached ${comparison.liveBehind} jobs yet; not compared\n`);
-    }
-    if (replay.undecodable > 0) io.stderr.write(`replay: ${replay.undecodable} undecodable messages skipped\n`);
-
-    const summary = {
-      events: replay.events,
-      jobs: replay.jobs,
-      seconds: Math.round(replay.seconds * 1000) / 1000,
-      eventsPerSecond: replay.seconds > 0 ? Math.round(replay.events / replay.seconds) : 0,
-      differences: comparison.differences.length,
-      compared: comparison.compared,
-      changedAfterReplay: comparison.changedAfterReplay,
-      liveBehind: comparison.liveBehind,
-      undecodable: replay.undecodable,
-      topic,
-      into,
-    };
-    io.stdout.write(`${JSON.stringify(summary)}\n`);
-    return summary.differences === 0 ? EXIT_SAME : EXIT_DIFFERENCES;
+    return await runRebuild({ kafka, admin, topic, logger, mongo }, command, io);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`\nreplay: ${message}\n`);
     return isJoblineError(err) && err.code === 'VALIDATION_FAILED' ? EXIT_REFUSED : EXIT_FAILED;
   } finally {
     await Promise.allSettled([admin?.disconnect(), mongo?.client.close()]);
+  }
+}
+
+interface Connected {
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  logger: Logger;
+}
+
+async function runRebuild(
+  { kafka, admin, topic, logger, mongo }: Connected & { mongo: MongoConnection },
+  { into, force }: { into: string; force: boolean },
+  io: CliIo,
+): Promise<number> {
+  const target = mongo.client.db(into);
+  const progress = createProgressReporter(io.stderr);
+  const replay = await replayEventLog({ kafka, admin, topic, target, force, logger, onProgress: progress.update });
+  progress.finish();
+
+  const comparison = await compareProjections({
+    live: joblineCollections(mongo.db),
+    rebuilt: joblineCollections(target),
+    topic,
+    highWaterMarks: replay.highWaterMarks,
+  });
+  for (const difference of comparison.differences) io.stdout.write(`${describe(difference)}\n`);
+  if (comparison.changedAfterReplay > 0) {
+    io.stderr.write(
+      `replay: ${comparison.changedAfterReplay} live jobs changed after the high-water marks; not compared\n`,
+    );
+  }
+  if (comparison.liveBehind > 0) {
+    io.stderr.write(`replay: the live persister has not reached ${comparison.liveBehind} jobs yet; not compared\n`);
+  }
+  if (replay.undecodable > 0) io.stderr.write(`replay: ${replay.undecodable} undecodable messages skipped\n`);
+
+  const summary = {
+    events: replay.events,
+    jobs: replay.jobs,
+    seconds: Math.round(replay.seconds * 1000) / 1000,
+    eventsPerSecond: replay.seconds > 0 ? Math.round(replay.events / replay.seconds) : 0,
+    differences: comparison.differences.length,
+    compared: comparison.compared,
+    changedAfterReplay: comparison.changedAfterReplay,
+    liveBehind: comparison.liveBehind,
+    undecodable: replay.undecodable,
+    topic,
+    into,
+  };
+  io.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary.differences === 0 ? EXIT_SAME : EXIT_DIFFERENCES;
+}
+
+async function runExport(
+  { kafka, admin, topic, logger }: Connected,
+  { range, out }: { range: TimeRange; out: string | undefined },
+  io: CliIo,
+): Promise<number> {
+  // The events take stdout unless they go to a file; the summary takes whichever of stdout and stderr is left.
+  const file = out === undefined ? undefined : createWriteStream(out);
+  if (file) await once(file, 'open');
+  const sink = file ?? io.stdout;
+  const report = file ? io.stdout : io.stderr;
+  const write = async (lines: string) => {
+    if (sink.write(lines) === false) await once(sink as NodeJS.EventEmitter, 'drain');
+  };
+  const progress = createProgressReporter(io.stderr);
+  try {
+    const result = await exportEvents({ kafka, admin, topic, range, write, logger, onProgress: progress.update });
+    progress.finish();
+    if (file)
+      await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const summary = {
+      events: result.events,
+      repeated: result.repeated,
+      undecodable: result.undecodable,
+      scanned: result.scanned,
+      seconds: Math.round(result.seconds * 1000) / 1000,
+      since: range.since.toISOString(),
+      until: range.until.toISOString(),
+      topic,
+      ...(out === undefined ? {} : { out }),
+    };
+    report.write(`${JSON.stringify(summary)}\n`);
+    return EXIT_SAME;
+  } finally {
+    file?.destroy();
   }
 }
 
