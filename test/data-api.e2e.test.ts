@@ -11,6 +11,10 @@ const A = { authorization: 'Bearer data-a' };
 const B = { authorization: 'Bearer data-b' };
 
 interface ImportView extends JobView {
+  job_id: string;
+  totalRecords: number | null;
+  errorCount: number | null;
+  errors: { recordIndex: number; errorMessage: string; errorType: string; recordData: unknown }[] | null;
   report: {
     processed: number;
     imported: number;
@@ -88,6 +92,13 @@ describe('imports and exports over HTTP, through the runner and the blob store',
       [1, 'VALIDATION_FAILED'],
       [6, 'VALIDATION_FAILED'],
     ]);
+    // The same figures under the Bulk Data Import/Export API's names, for its clients.
+    expect(done).toMatchObject({ job_id: accepted.id, resource: 'users', totalRecords: 7, successCount: 5 });
+    expect(done.errorCount).toBe(2);
+    expect(done.errors!.map((e) => [e.recordIndex, e.errorType, e.errorMessage])).toEqual(
+      done.report!.errors.map((e) => [e.recordIndex, e.code, e.message]),
+    );
+    expect(accepted).toMatchObject({ job_id: accepted.id, totalRecords: null, report: null });
 
     // Another tenant sees neither the import nor, later, the records.
     expect((await fetch(`${base}/v1/imports/${accepted.id}`, { headers: B })).status).toBe(404);

@@ -60,8 +60,9 @@ export const BookExportRequest = z
 
 const JobId = z.uuid();
 
-/** An export as `/v1/exports/{id}` shows it. */
+/** An export as `/v1/exports/{id}` shows it; `job_id` is its id under the Bulk Data Import/Export API's name. */
 export const ExportView = JobView.extend({
+  job_id: JobView.shape.id.describe('`id`'),
   downloadUrl: z
     .string()
     .nullable()
@@ -242,7 +243,7 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
   const viewOf = (req: Request, view: JobView) => {
     const done = exportResult(view);
     const link = done ? deps.links.sign(`${req.baseUrl}/${view.id}/download`) : null;
-    return { ...view, downloadUrl: link?.url ?? null, downloadExpiresAt: link?.expiresAt ?? null };
+    return { ...view, job_id: view.id, downloadUrl: link?.url ?? null, downloadExpiresAt: link?.expiresAt ?? null };
   };
 
   route(router, EXPORTS_PATH, createExport, async (req, res) => {

@@ -7,10 +7,12 @@ import {
   ImportTarget,
   JoblineError,
   isJoblineError,
+  importSummary,
   readImportReport,
   type BlobStore,
   type DataCollections,
   ImportReport,
+  ImportSummary,
   JobView,
   BookImportPayload,
   timeOrderedId,
@@ -61,12 +63,18 @@ const UrlImport = z
   })
   .strict();
 
-/** An import as `/v1/imports/{id}` shows it: the job, and once its runner has begun, the import's report. */
+/**
+ * An import as `/v1/imports/{id}` shows it: the job, and once its runner has begun, the import's report; beside them
+ * the id and the report's figures under the names of the Bulk Data Import/Export API (`job_id`, `totalRecords`, ...).
+ */
 export const ImportView = JobView.extend({
+  job_id: JobView.shape.id.describe('`id`'),
+  ...ImportSummary.shape,
   report: ImportReport.nullable().describe(
     'counts and the first 100 rejected records; null for books and until it starts',
   ),
 });
+export type ImportView = z.infer<typeof ImportView>;
 /** `resource`; for books also what the file may leave out: `title`, `author`, `language`. */
 const ImportQuery = z.discriminatedUnion('resource', [
   z.object({ resource: ImportTarget }).strict(),
@@ -303,9 +311,8 @@ function importViewOf(view: JobView, report: ImportReport | null): ImportView {
   return { ...view, job_id: view.id, ...importSummary(report), report };
 }
 
-async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobView) {
-  const report = await readImportReport(deps.data, tenantId, view.id);
-  return { ...view, report };
+async function importView(deps: ImportsRouterDeps, tenantId: string, view: JobView): Promise<ImportView> {
+  return importViewOf(view, await readImportReport(deps.data, tenantId, view.id));
 }
 
 /**
@@ -347,10 +354,7 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
         throw err;
       }
       const [view] = await deps.acceptJobs(req, res, [request]);
-      res
-        .status(202)
-        .location(`${req.baseUrl}/${view!.id}`)
-        .json({ ...view!, report: null });
+      res.status(202).location(`${req.baseUrl}/${view!.id}`).json(importViewOf(view!, null));
       return;
     }
     if (!req.is('multipart/form-data')) {
@@ -407,10 +411,7 @@ export function importsRouter(deps: ImportsRouterDeps): Router {
     });
     // A replayed request gets the first one's import; its own copy of the file is not needed.
     if (view!.id !== jobId) await deps.blobs.delete(upload.key).catch(() => undefined);
-    res
-      .status(202)
-      .location(`${req.baseUrl}/${view!.id}`)
-      .json({ ...view!, report: null });
+    res.status(202).location(`${req.baseUrl}/${view!.id}`).json(importViewOf(view!, null));
   });
 
   route(router, IMPORTS_PATH, listImports, jobListRoute(deps.reader, IMPORT_JOB_TYPES));
