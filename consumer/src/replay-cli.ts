@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import {
   connectMongo,
@@ -227,8 +228,7 @@ async function runExport(
   try {
     const result = await exportEvents({ kafka, admin, topic, range, write, logger, onProgress: progress.update });
     progress.finish();
-    if (file)
-      await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (file) await finished(file.end());
     const summary = {
       events: result.events,
       repeated: result.repeated,
