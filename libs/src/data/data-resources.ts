@@ -44,6 +44,8 @@ export const ArticleRecord = z.object({
   description: z.string().max(2000).default(''),
   body: z.string().max(1_000_000),
   tagList: z.array(z.string().trim().min(1).max(100)).max(100).default([]),
+  /** The client's own word for where the article stands (`draft`, `published`, ...); exports filter on it. */
+  status: z.string().trim().min(1).max(50).nullish(),
   createdAt,
 });
 export type ArticleRecord = z.infer<typeof ArticleRecord>;

@@ -5,6 +5,7 @@ import { csvRow } from './csv-cells';
 import type { DataCollections, RecordDocument } from './data-collections';
 import { RECORD_FIELDS, RELATIONS, type Relation } from './data-resources';
 import { ExportRequest, exportQuery, type ExportRequestInput } from './export-request';
+import { canonicalField } from './record-aliases';
 
 export interface ExportProgress {
   exported: number;
@@ -53,8 +54,10 @@ export function exportRecords(options: ExportOptions): ExportRun {
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 500;
   const resource = request.resource;
+  // Each as asked (a field may be asked for by an alias, and is written under it), and as stored.
   const fields: readonly string[] = request.fields ?? RECORD_FIELDS[resource];
-  const relations = RELATIONS[resource].filter((r) => fields.includes(r.field));
+  const canonical = fields.map((field) => canonicalField(resource, field));
+  const relations = RELATIONS[resource].filter((r) => canonical.includes(r.field));
   const resolve = relationResolver(collections, tenantId);
   const started = now().getTime();
   let exported = 0;
@@ -73,13 +76,13 @@ export function exportRecords(options: ExportOptions): ExportRun {
   };
 
   const projection: Record<string, 1 | 0> = { _id: 0 };
-  for (const field of fields) projection[relations.find((r) => r.field === field)?.storedAs ?? field] = 1;
+  for (const field of canonical) projection[relations.find((r) => r.field === field)?.storedAs ?? field] = 1;
 
   const render = async (page: RecordDocument[]): Promise<string> => {
     const externalIds = await resolve(page, relations);
     let text = '';
     for (const doc of page) {
-      const record = recordOf(doc, fields, relations, externalIds);
+      const record = recordOf(doc, fields, canonical, relations, externalIds);
       if (request.format === 'csv') text += csvRow(fields.map((f) => record[f]));
       else if (request.format === 'ndjson') text += `${JSON.stringify(record)}\n`;
       else text += `${exported === 0 ? '\n' : ',\n'}${JSON.stringify(record)}`;
@@ -141,20 +144,24 @@ function parseRequest(input: ExportRequestInput): ExportRequest {
   );
 }
 
-/** The record as it leaves: the asked fields in order, relations as external ids, dates as ISO 8601. */
+/**
+ * The record as it leaves: the asked fields in order under the names asked (`names[i]` is `fields[i]`'s), relations as
+ * external ids, dates as ISO 8601.
+ */
 function recordOf(
   doc: RecordDocument,
+  names: readonly string[],
   fields: readonly string[],
   relations: readonly Relation[],
   externalIds: Map<string, string>,
 ): Record<string, unknown> {
   const record: Record<string, unknown> = {};
-  for (const field of fields) {
+  fields.forEach((field, i) => {
     const relation = relations.find((r) => r.field === field);
     const value = relation ? externalIds.get(doc[relation.storedAs] as string) : doc[field];
-    if (value === undefined || value === null) continue;
-    record[field] = value instanceof Date ? value.toISOString() : value;
-  }
+    if (value === undefined || value === null) return;
+    record[names[i]!] = value instanceof Date ? value.toISOString() : value;
+  });
   return record;
 }
 

@@ -1,14 +1,16 @@
 import type { Filter } from 'mongodb';
 import { z } from 'zod';
 import type { RecordDocument } from './data-collections';
-import { ArticleRecord, CommentRecord, UserRecord, internalId } from './data-resources';
+import { ArticleRecord, CommentRecord, UserRecord, internalId, type Resource } from './data-resources';
+import { FIELD_ALIASES, canonicalField } from './record-aliases';
 import { RecordFormat } from './record-format';
 
 /**
  * What an export may be narrowed by: equality on a few fields per resource, a tag, and a `createdAt` range
  * (`createdAfter` inclusive, `createdBefore` exclusive). Values are plain strings checked here, and the MongoDB query
  * is built from them by `exportQuery`, so a client never gets an operator into it. Relations are filtered by the
- * external ids the client knows.
+ * external ids the client knows. A field may also be named by its aliases (`id`, `authorId`, ...: see
+ * `record-aliases.ts`); an alias and its field given together must agree.
  */
 const commonFilters = {
   externalId: z.uuid().optional(),
@@ -16,30 +18,58 @@ const commonFilters = {
   createdBefore: z.iso.datetime({ offset: true }).optional(),
 };
 
-export const UserExportFilters = z
-  .object({
-    ...commonFilters,
-    username: z.string().min(1).max(100).optional(),
-    email: z.string().min(1).max(254).optional(),
-  })
-  .strict();
-export const ArticleExportFilters = z
-  .object({
-    ...commonFilters,
-    authorExternalId: z.uuid().optional(),
-    slug: z.string().min(1).max(300).optional(),
-    /** Articles whose `tagList` holds this tag. */
-    tag: z.string().min(1).max(100).optional(),
-  })
-  .strict();
-export const CommentExportFilters = z
-  .object({ ...commonFilters, articleExternalId: z.uuid().optional(), authorExternalId: z.uuid().optional() })
-  .strict();
+/** The filters of `resource`, and one more for each alias of a filtered field; an alias may not contradict it. */
+function exportFilters<T extends z.ZodRawShape>(resource: Resource, shape: T) {
+  const aliases = Object.entries(FIELD_ALIASES[resource]).filter(([, field]) => Object.hasOwn(shape, field));
+  const aliasShape: Record<string, z.ZodOptional<z.ZodUUID>> = Object.fromEntries(
+    aliases.map(([alias, field]) => [alias, z.uuid().optional().describe(`\`${field}\` by another name`)]),
+  );
+  return z
+    .object({ ...shape, ...aliasShape })
+    .strict()
+    .superRefine((filters: Record<string, unknown>, ctx) => {
+      for (const [alias, field] of aliases) {
+        const value = filters[alias];
+        if (value === undefined) continue;
+        const names = [field, ...aliases.filter(([a, f]) => f === field && a !== alias).map(([a]) => a)];
+        const other = names.find((name) => filters[name] !== undefined && filters[name] !== value);
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [alias],
+            message: `names the same field as ${other}, with another value`,
+          });
+        }
+      }
+    });
+}
 
-/** `fields`: which of the record's fields to write, in this order; all of them, in their canonical order, if absent. */
-const fieldList = <T extends z.ZodEnum>(fields: T) =>
+export const UserExportFilters = exportFilters('users', {
+  ...commonFilters,
+  username: z.string().min(1).max(100).optional(),
+  email: z.string().min(1).max(254).optional(),
+});
+export const ArticleExportFilters = exportFilters('articles', {
+  ...commonFilters,
+  authorExternalId: z.uuid().optional(),
+  slug: z.string().min(1).max(300).optional(),
+  status: z.string().min(1).max(50).optional(),
+  /** Articles whose `tagList` holds this tag. */
+  tag: z.string().min(1).max(100).optional(),
+});
+export const CommentExportFilters = exportFilters('comments', {
+  ...commonFilters,
+  articleExternalId: z.uuid().optional(),
+  authorExternalId: z.uuid().optional(),
+});
+
+/**
+ * `fields`: which of the record's fields to write, in this order, each under the name asked (the field's or one of its
+ * aliases); all of them, under jobline's names in their canonical order, if absent.
+ */
+const fieldList = (resource: Resource, record: z.ZodObject) =>
   z
-    .array(fields)
+    .array(z.enum([...Object.keys(record.shape), ...Object.keys(FIELD_ALIASES[resource])]))
     .min(1)
     .max(50)
     .refine((list) => new Set(list).size === list.length, 'each field at most once')
@@ -53,7 +83,7 @@ export const ExportRequest = z.discriminatedUnion('resource', [
       resource: z.literal('users'),
       format: RecordFormat.default('ndjson'),
       filters: UserExportFilters.default({}),
-      fields: fieldList(UserRecord.keyof()),
+      fields: fieldList('users', UserRecord),
     })
     .strict(),
   z
@@ -61,7 +91,7 @@ export const ExportRequest = z.discriminatedUnion('resource', [
       resource: z.literal('articles'),
       format: RecordFormat.default('ndjson'),
       filters: ArticleExportFilters.default({}),
-      fields: fieldList(ArticleRecord.keyof()),
+      fields: fieldList('articles', ArticleRecord),
     })
     .strict(),
   z
@@ -69,7 +99,7 @@ export const ExportRequest = z.discriminatedUnion('resource', [
       resource: z.literal('comments'),
       format: RecordFormat.default('ndjson'),
       filters: CommentExportFilters.default({}),
-      fields: fieldList(CommentRecord.keyof()),
+      fields: fieldList('comments', CommentRecord),
     })
     .strict(),
 ]);
@@ -81,8 +111,9 @@ export function exportQuery(tenantId: string, request: ExportRequest): Filter<Re
   const query: Record<string, unknown> = { tenantId };
   const filters: Record<string, string | undefined> = request.filters;
   const range: Record<string, Date> = {};
-  for (const [name, value] of Object.entries(filters)) {
+  for (const [given, value] of Object.entries(filters)) {
     if (value === undefined) continue;
+    const name = canonicalField(request.resource, given);
     switch (name) {
       case 'createdAfter':
         range.$gte = new Date(value);

@@ -165,6 +165,62 @@ describe('importRecords against MongoDB', () => {
     expect(one!.createdAt).toEqual(new Date('2025-05-05T08:00:00.000Z'));
   });
 
+  it('records that name their UUID `id` and their relations `author_id`, `articleId`, ... import as they are', async () => {
+    const tenant = randomUUID();
+    const users = Array.from({ length: 100 }, (_, n) => {
+      const { externalId, ...rest } = user(n);
+      return { id: externalId, ...rest };
+    });
+    const usersImport = randomUUID();
+    expect(await run(tenant, 'users', 'ndjson', ndjson(users), { importId: usersImport })).toMatchObject({
+      processed: 100,
+      imported: 100,
+      failed: 0,
+    });
+    const stored = await c.records.users.findOne({ _id: internalId(tenant, 'users', users[7]!.id) });
+    expect(stored).toMatchObject({ externalId: users[7]!.id, username: 'user7' });
+    expect(stored).not.toHaveProperty('id');
+
+    const [a1, a2, a3] = [randomUUID(), randomUUID(), randomUUID()];
+    const csv = [
+      'id,author_id,slug,title,body,status',
+      `${a1},${users[0]!.id},first,First,b,published`,
+      `${a2},${users[1]!.id},second,Second,b,draft`,
+      `${a3},${randomUUID()},third,Third,b,published`,
+      `not-a-uuid,${users[0]!.id},fourth,Fourth,b,`,
+      '',
+    ].join('\n');
+    const articlesImport = randomUUID();
+    expect(await run(tenant, 'articles', 'csv', csv, { importId: articlesImport })).toMatchObject({
+      imported: 2,
+      failed: 2,
+    });
+    expect(await c.records.articles.findOne({ tenantId: tenant, externalId: a1 })).toMatchObject({
+      authorId: internalId(tenant, 'users', users[0]!.id),
+      status: 'published',
+    });
+
+    const comments = [
+      { id: randomUUID(), article_id: a1, author_id: users[2]!.id, body: 'snake' },
+      { id: randomUUID(), articleId: a2, authorId: users[3]!.id, body: 'camel' },
+      { id: randomUUID(), articleId: a1, articleExternalId: a2, authorId: users[3]!.id, body: 'which article?' },
+    ];
+    const commentsImport = randomUUID();
+    expect(await run(tenant, 'comments', 'ndjson', ndjson(comments), { importId: commentsImport })).toMatchObject({
+      imported: 2,
+      failed: 1,
+    });
+
+    // Problems name the fields as the file did.
+    const fieldsOf = async (importId: string) =>
+      (await readImportReport(c, tenant, importId))!.errors.map((e) => [e.code, e.details.map((d) => d.field)]);
+    expect(await fieldsOf(articlesImport)).toEqual([
+      ['RELATION_NOT_FOUND', ['author_id']],
+      ['VALIDATION_FAILED', ['id']],
+    ]);
+    expect(await fieldsOf(commentsImport)).toEqual([['VALIDATION_FAILED', ['articleId']]]);
+  });
+
   it('a relation holds to a record earlier in the same file, not to a later one nor to an unknown one', async () => {
     const tenant = randomUUID();
     const author = user(1);

@@ -15,6 +15,7 @@ import {
   type ResourceRecord,
 } from './data-resources';
 import { parseRecords } from './parse-records';
+import { withCanonicalFields } from './record-aliases';
 import type { ParsedRecord, RecordFormat } from './record-format';
 
 /**
@@ -63,7 +64,16 @@ export interface ImportOptions {
 
 /** A record after validation: ready to write (relations still unchecked), or rejected. */
 type Prepared =
-  | { ok: true; index: number; resource: Resource; record: ResourceRecord; source: unknown; line: number | null }
+  | {
+      ok: true;
+      index: number;
+      resource: Resource;
+      record: ResourceRecord;
+      /** The fields the record gave under another name (see `record-aliases.ts`), so that problems name them so. */
+      givenAs: ReadonlyMap<string, string>;
+      source: unknown;
+      line: number | null;
+    }
   | { ok: false; index: number; error: RecordError };
 
 interface RecordError {
@@ -257,19 +267,24 @@ function prepare(parsed: ParsedRecord, target: ImportTarget, format: RecordForma
   } else {
     resource = target;
   }
-  const input = format === 'csv' ? recordFromCsvRow(source as Record<string, string>, LIST_FIELDS[resource]) : source;
+  const given = format === 'csv' ? recordFromCsvRow(source as Record<string, string>, LIST_FIELDS[resource]) : source;
+  const { record: input, givenAs, conflicts } = withCanonicalFields(resource, given as Record<string, unknown>);
+  if (conflicts.length > 0) return rejected('VALIDATION_FAILED', conflicts);
   const checked = RECORD_SCHEMAS[resource].safeParse(input);
   if (!checked.success) {
     return rejected(
       'VALIDATION_FAILED',
-      checked.error.issues.map((issue) => ({
-        field: issue.path.length > 0 ? issue.path.join('.') : '(record)',
-        message: issue.message,
-        code: issue.code,
-      })),
+      checked.error.issues.map((issue) => {
+        const [first, ...rest] = issue.path.map(String);
+        return {
+          field: first === undefined ? '(record)' : [givenAs.get(first) ?? first, ...rest].join('.'),
+          message: issue.message,
+          code: issue.code,
+        };
+      }),
     );
   }
-  return { ok: true, index, resource, record: checked.data, source, line };
+  return { ok: true, index, resource, record: checked.data, givenAs, source, line };
 }
 
 /**
@@ -314,7 +329,7 @@ async function writePrepared(
       const target = internalId(tenantId, relation.target, fields[relation.field] as string);
       if (!existing[relation.target].has(target) && !earlierInBatch[relation.target].has(target)) {
         missing.push({
-          field: relation.field,
+          field: item.givenAs.get(relation.field) ?? relation.field,
           message: `no ${relation.target} record with externalId ${String(fields[relation.field])}`,
           code: 'relation_not_found',
         });
