@@ -32,7 +32,14 @@ export const CreateTimerRequest = z
       .describe(
         'http(s) URL that gets a POST with `{"id": <timer id>, "payload": <payload>}` as JSON, signed ' +
           '(Jobline-Signature), when the timer is due; loopback, private and metadata addresses are refused',
-      ),
+      )
+      .optional(),
+    webhookUrl: z
+      .string()
+      .max(HTTP_JOB_LIMITS.urlLength)
+      .meta(HTTP_URL_FORMAT)
+      .optional()
+      .describe('`url` by another name, as timer services often call it; give one of the two'),
     runAt: z.iso
       .datetime({ offset: true })
       .optional()
@@ -56,8 +63,14 @@ export const CreateTimerRequest = z
       { required: ['runAt'] },
       { anyOf: (['hours', 'minutes', 'seconds'] as const).map((unit) => ({ required: [unit] })) },
     ],
+    anyOf: [{ required: ['url'] }, { required: ['webhookUrl'] }],
   })
   .superRefine((timer, ctx) => {
+    if (timer.url === undefined && timer.webhookUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'give the URL to call, as url (or webhookUrl)' });
+    } else if (timer.url !== undefined && timer.webhookUrl !== undefined && timer.url !== timer.webhookUrl) {
+      ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'names another URL than url: give one of them' });
+    }
     const units = (Object.keys(DURATION_UNITS) as DurationUnit[]).filter((unit) => timer[unit] !== undefined);
     if (timer.runAt !== undefined && units.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['runAt'], message: 'give runAt or hours/minutes/seconds, not both' });
@@ -95,9 +108,9 @@ export const TimerView = z.object({
 });
 export type TimerView = z.infer<typeof TimerView>;
 
-/** Where a field of the `http` job a timer becomes came from in the timer's request. */
-function timerField(field: string): string {
-  if (field === 'payload.url') return 'url';
+/** Where a field of the `http` job a timer becomes came from in the timer's request (`urlField`: the URL's). */
+function timerField(field: string, urlField: 'url' | 'webhookUrl'): string {
+  if (field === 'payload.url') return urlField;
   if (field === 'payload.body') return 'payload';
   if (field.startsWith('payload.body.payload')) return field.slice('payload.body.'.length);
   return field;
@@ -127,7 +140,11 @@ export function parseCreateTimer(
     request = parseCreateJob(
       {
         type: 'http',
-        payload: { method: 'POST', url: timer.url, body: { id: timerId, payload: timer.payload ?? null } },
+        payload: {
+          method: 'POST',
+          url: timer.url ?? timer.webhookUrl,
+          body: { id: timerId, payload: timer.payload ?? null },
+        },
         runAt,
       },
       limits,
@@ -135,7 +152,10 @@ export function parseCreateTimer(
   } catch (err) {
     if (!isJoblineError(err) || err.code !== 'VALIDATION_FAILED') throw err;
     throw new JoblineError('VALIDATION_FAILED', 'the timer request is invalid', {
-      details: err.details.map((issue) => ({ ...issue, field: timerField(issue.field) })),
+      details: err.details.map((issue) => ({
+        ...issue,
+        field: timerField(issue.field, timer.url === undefined ? 'webhookUrl' : 'url'),
+      })),
     });
   }
   // Added after validation: clients may not set jobline's own metadata keys.

@@ -54,6 +54,16 @@ describe('a timer request', () => {
     );
   });
 
+  it('takes the URL as webhookUrl too, naming it so when it is refused', () => {
+    expect(parse({ webhookUrl: URL_, hours: 1, minutes: 2, seconds: 0 })).toMatchObject({
+      payload: { url: URL_ },
+      runAt: '2026-06-01T13:02:00.000Z',
+    });
+    expect(parse({ url: URL_, webhookUrl: URL_, seconds: 1 }).payload).toMatchObject({ url: URL_ });
+    expect(refused({ webhookUrl: 'http://192.168.1.10/t', seconds: 5 })).toEqual(['webhookUrl']);
+    expect(refused({ url: URL_, webhookUrl: `${URL_}/other`, seconds: 5 })).toEqual(['webhookUrl']);
+  });
+
   it('may be due now', () => {
     expect(parse({ url: URL_, seconds: 0 }).runAt).toBe(NOW.toISOString());
   });
