@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import {
+  BookExportPayload,
   CONTENT_TYPES,
   ExportRequest,
   JoblineError,
@@ -55,7 +56,20 @@ export const EXPORT_JOB_TYPES = ['data.export', 'book.export'] as const;
 
 /** `{resource: "books", id, format}`: one of the tenant's books as an EPUB 3 or a PDF. */
 export const BookExportRequest = z
-  .object({ resource: z.literal('books'), id: z.uuid(), format: z.enum(['epub', 'pdf']) })
+  .object({
+    resource: z.literal('books'),
+    id: BookExportPayload.shape.bookId,
+    format: BookExportPayload.shape.format,
+  })
+  .strict();
+
+/** `{bookId, type}`: the same, as book export requests are often written (`{"bookId": "…", "type": "epub"}`). */
+export const BookExportByIdRequest = z
+  .object({
+    resource: z.literal('books').optional(),
+    bookId: BookExportPayload.shape.bookId,
+    type: BookExportPayload.shape.format.describe('the format, as `format` above'),
+  })
   .strict();
 
 const JobId = z.uuid();
@@ -122,12 +136,15 @@ const StreamQueryByResource = z.discriminatedUnion(
 
 /** The body of `POST /v1/exports`: records of a resource, or a book; and whom to mail the link. */
 const CreateExportRequest = z
-  .discriminatedUnion(
-    'resource',
-    [...ExportRequest.options, BookExportRequest].map((request) =>
-      request.extend({ notify: NotifyRequest.optional() }),
-    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
-  )
+  .union([
+    z.discriminatedUnion(
+      'resource',
+      [...ExportRequest.options, BookExportRequest].map((request) =>
+        request.extend({ notify: NotifyRequest.optional() }),
+      ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+    ),
+    BookExportByIdRequest.extend({ notify: NotifyRequest.optional() }),
+  ])
   .describe('records of a resource with format, filters and fields; or a book as EPUB or PDF');
 
 export const EXPORTS_PATH = '/v1/exports';
@@ -248,25 +265,25 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
 
   route(router, EXPORTS_PATH, createExport, async (req, res) => {
     // `notify` is the job's, not the export's: whom to mail the download link when the file is ready.
-    const { notify, ...raw } = (jsonBody(req) ?? {}) as { resource?: unknown; notify?: unknown };
-    const body = (raw.resource === 'books' ? BookExportRequest : ExportRequest).safeParse(raw);
+    const { notify, ...raw } = (jsonBody(req) ?? {}) as { resource?: unknown; bookId?: unknown; notify?: unknown };
+    const byBookId = raw.bookId !== undefined && (raw.resource === undefined || raw.resource === 'books');
+    const body = (
+      byBookId ? BookExportByIdRequest : raw.resource === 'books' ? BookExportRequest : ExportRequest
+    ).safeParse(raw);
     if (!body.success) {
       throw new JoblineError('VALIDATION_FAILED', 'the export request is invalid', {
         details: toFieldIssues(body.error),
       });
     }
-    const request =
-      body.data.resource === 'books'
-        ? parseCreateJob(
-            {
-              type: 'book.export',
-              payload: { bookId: body.data.id, format: body.data.format },
-              maxAttempts: 5,
-              notify,
-            },
-            deps.limits,
-          )
-        : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5, notify }, deps.limits);
+    const book =
+      'bookId' in body.data
+        ? { bookId: body.data.bookId, format: body.data.type }
+        : body.data.resource === 'books'
+          ? { bookId: body.data.id, format: body.data.format }
+          : null;
+    const request = book
+      ? parseCreateJob({ type: 'book.export', payload: book, maxAttempts: 5, notify }, deps.limits)
+      : parseCreateJob({ type: 'data.export', payload: body.data, maxAttempts: 5, notify }, deps.limits);
     const [view] = await deps.acceptJobs(req, res, [request]);
     res.status(202).location(`${req.baseUrl}/${view!.id}`).json(viewOf(req, view!));
   });

@@ -80,6 +80,8 @@ describe('book handlers against MongoDB and the file blob store', () => {
     for (const exportJob of [
       job('book.export', { bookId, format: 'epub' }, 'other-tenant'),
       job('book.export', { bookId: randomUUID(), format: 'pdf' }),
+      // Not a UUID, as no book id is: the book is missing all the same.
+      job('book.export', { bookId: '123', format: 'epub' }),
     ]) {
       const error = await jobFailure(handlers().exportBook(exportJob, handlerContext()));
       expect(error).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false });
