@@ -8,6 +8,7 @@ import { authenticate, type TokenLookup } from './auth';
 import { callbackSecretRoute, getCallbackSecret } from './callback-secret-route';
 import { getHealth, getReadiness, type HealthReport, type ReadinessReport } from './health-reports';
 import { streamJob, streamJobs, type JobStreams } from './job-streams';
+import { getJobStats, jobStatsRoute, type JobStatsSource } from './job-stats';
 import { jobAcceptor } from './accept-jobs';
 import { JOBS_PATH, jobRequestLimits, jobsRouter, type JobsRouterDeps } from './jobs-router';
 import { EXPORTS_PATH, downloadExport, exportDownload, exportsRouter, type DownloadLinks } from './exports-router';
@@ -50,6 +51,8 @@ export interface AppDeps extends JobsRouterDeps {
     /** A job's view by id, whatever its tenant: for signed download links. */
     findAnyTenant(jobId: string): Promise<JobView | null>;
   };
+  /** The figures of `GET /v1/stats`; none: it answers 503. */
+  stats?: JobStatsSource;
   /** The deployment's key from which tenants' callback secrets derive; none: no `/v1/callbacks/secret`. */
   callbackSigningKey?: string;
   maxBodyBytes: number;
@@ -92,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
     route(app, '', streamJobs, deps.streams.tenant);
     route(app, '', streamJob, deps.streams.job);
   }
+  route(app, '', getJobStats, jobStatsRoute({ stats: deps.stats, now: deps.now }));
   const acceptJobs = jobAcceptor(deps);
   app.use(JOBS_PATH, markMount, jobsRouter(deps, acceptJobs));
   app.use(TIMERS_PATH, markMount, timersRouter(deps, acceptJobs));

@@ -29,6 +29,7 @@ import { runPrimary } from './cluster-primary';
 import { createIdempotencyStore } from './idempotency';
 import { loadProducerConfig } from './config';
 import { createJobReader } from './job-reader';
+import { readJobStats } from './job-stats';
 import { signedDownloadLinks } from './download-links';
 import { jobStreams } from './job-streams';
 import { createProducerMetrics } from './request-telemetry';
@@ -83,6 +84,7 @@ async function run() {
     streams,
     blobs,
     callbackSigningKey: config.CALLBACK_SIGNING_KEY,
+    stats: (tenantId, window) => readJobStats(collections.jobs, tenantId, window),
     data: {
       blobs,
       collections: data,

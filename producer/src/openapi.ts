@@ -15,6 +15,7 @@ import { EXPORTS_OPERATIONS } from './exports-router';
 import { getHealth, getReadiness } from './health-reports';
 import { IMPORTS_OPERATIONS } from './imports-router';
 import { streamJob, streamJobs } from './job-streams';
+import { getJobStats } from './job-stats';
 import { JOBS_OPERATIONS } from './jobs-router';
 import { ProblemDetails, problemStatus } from './problem-details';
 import { TIMERS_OPERATIONS } from './timers-router';
@@ -33,6 +34,7 @@ export function apiOperations(): ApiOperation[] {
     ...JOBS_OPERATIONS,
     streamJob,
     streamJobs,
+    getJobStats,
     ...TIMERS_OPERATIONS,
     ...IMPORTS_OPERATIONS,
     ...EXPORTS_OPERATIONS,
