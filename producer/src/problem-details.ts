@@ -34,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   BLOB_NOT_FOUND: 404,
   EXPORT_NOT_READY: 409,
   BLOB_KEY_INVALID: 400,
+  SCHEDULE_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 
@@ -41,6 +42,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'The request is invalid',
   UNAUTHORIZED: 'Authentication required',
   JOB_NOT_FOUND: 'Job not found',
+  SCHEDULE_NOT_FOUND: 'Schedule not found',
   ROUTE_NOT_FOUND: 'Not found',
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Request body too large',

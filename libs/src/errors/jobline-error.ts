@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'BLOB_NOT_FOUND',
   'EXPORT_NOT_READY',
   'BLOB_KEY_INVALID',
+  'SCHEDULE_NOT_FOUND',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -12,6 +12,8 @@ export interface TopicNames {
   quarantine: string;
   /** Durable timers, one topic per delay tier (see `scheduling/delay-tiers.ts`), smallest tier first. */
   delays: { tierMs: number; topic: string }[];
+  /** Every change of every schedule, keyed by schedule id, kept forever (see `schedules/`). */
+  schedules: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -20,12 +22,13 @@ export function topicNames(prefix: string): TopicNames {
     dlq: `${prefix}job-dlq`,
     quarantine: `${prefix}job-events-quarantine`,
     delays: DELAY_TIERS_MS.map((tierMs) => ({ tierMs, topic: `${prefix}job-delay-${tierLabel(tierMs)}` })),
+    schedules: `${prefix}schedule-events`,
   };
 }
 
 /** Every topic name of a layout, for listing or deleting them. */
 export function allTopics(names: TopicNames): string[] {
-  return [names.events, names.dlq, names.quarantine, ...names.delays.map((d) => d.topic)];
+  return [names.events, names.dlq, names.quarantine, ...names.delays.map((d) => d.topic), names.schedules];
 }
 
 export interface TopicLayout {
@@ -58,6 +61,12 @@ export function topicConfigs(names: TopicNames, layout: TopicLayout): ITopicConf
       replicationFactor: layout.replicationFactor,
       configEntries: KEEP_TIMERS,
     })),
+    {
+      topic: names.schedules,
+      numPartitions: layout.eventPartitions,
+      replicationFactor: layout.replicationFactor,
+      configEntries: KEEP_FOREVER,
+    },
   ];
 }
 

@@ -4,3 +4,4 @@ export * from './event-tap';
 export * from './http';
 export * from './prometheus-text';
 export * from './job-events';
+export * from './schedule-events';
