@@ -7,12 +7,16 @@ COPY libs/package.json libs/
 COPY producer/package.json producer/
 COPY consumer/package.json consumer/
 COPY runner/package.json runner/
+COPY dashboard/package.json dashboard/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY producer producer
 COPY consumer consumer
 COPY runner runner
+COPY dashboard dashboard
+COPY scripts/build-dashboard.mjs scripts/
+COPY docs/openapi.json docs/
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-slim
@@ -28,6 +32,8 @@ COPY --from=build --chown=node:node /app/consumer/package.json consumer/
 COPY --from=build --chown=node:node /app/consumer/dist consumer/dist
 COPY --from=build --chown=node:node /app/runner/package.json runner/
 COPY --from=build --chown=node:node /app/runner/dist runner/dist
+COPY --from=build --chown=node:node /app/dashboard/package.json dashboard/
+COPY --from=build --chown=node:node /app/dashboard/dist dashboard/dist
 USER node
 EXPOSE 3000
 CMD ["node", "producer/dist/main.js"]

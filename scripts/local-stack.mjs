@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stackScript = join(root, 'scripts', 'stack.sh');
+const dashboardBuild = join(root, 'scripts', 'build-dashboard.mjs');
 
 /** @returns {{ startedStack: boolean, external: boolean }} */
 export function ensureInfrastructure(say) {
@@ -32,10 +33,10 @@ export function stopStack() {
   spawnSync('bash', [stackScript, 'stop'], { stdio: 'inherit' });
 }
 
+/** The services (tsc) and the dashboard, which skips its build when nothing it is made from changed. */
 export function build() {
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) throw new Error('the build failed');
+  for (const args of [[join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], [dashboardBuild]]) {
+    const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error('the build failed');
+  }
 }

@@ -22,8 +22,8 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;
 for (const phase of phases) {
   if (phase.build) {
-    const build = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: 'inherit' });
-    if (build.status !== 0) {
+    const builds = [[tsc, '-b'], [join(root, 'scripts', 'build-dashboard.mjs')]];
+    if (builds.some((args) => spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status !== 0)) {
       ok = false;
       break;
     }

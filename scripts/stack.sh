@@ -149,6 +149,8 @@ install_s3_server() {
 
 install() {
   install_system_packages
+  # Not a service: the browser the dashboard's end-to-end tests drive through playwright-core.
+  command -v chromium >/dev/null || apt_install chromium
   mkdir -p "$STACK_DIR"/{run,logs}
   resolve_classpath kafka
   resolve_classpath mongo

@@ -106,3 +106,4 @@ process.on('SIGTERM', () => void stopAll());
 
 for (const name of ['producer', 'consumer', 'runner']) startService(name);
 say(`jobline is starting on http://localhost:${port} (Ctrl-C stops it)`);
+say(`dashboard: http://localhost:${port}/ui (sign in with dev-token, or a token of API_TOKENS)`);

@@ -6,6 +6,7 @@ import { apiDocs } from './api-docs';
 import { documentedMethods, route } from './api-operation';
 import { authenticate, type TokenLookup } from './auth';
 import { callbackSecretRoute, getCallbackSecret } from './callback-secret-route';
+import { dashboard } from './dashboard-route';
 import { getHealth, getReadiness, type HealthReport, type ReadinessReport } from './health-reports';
 import { streamJob, streamJobs, type JobStreams } from './job-streams';
 import { getJobStats, jobStatsRoute, type JobStatsSource } from './job-stats';
@@ -53,6 +54,8 @@ export interface AppDeps extends JobsRouterDeps {
   };
   /** The figures of `GET /v1/stats`; none: it answers 503. */
   stats?: JobStatsSource;
+  /** The built dashboard served at /ui. @defaultValue dashboard/dist beside the producer */
+  dashboardDir?: string;
   /** The deployment's key from which tenants' callback secrets derive; none: no `/v1/callbacks/secret`. */
   callbackSigningKey?: string;
   maxBodyBytes: number;
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
     res.status(report.status === 'ready' ? 200 : 503).json(report satisfies ReadinessReport);
   });
   app.use(apiDocs({ batchMaxJobs: deps.batchMaxJobs }));
+  app.use(dashboard(deps.dashboardDir));
   const methods = documentedMethods(apiOperations());
   app.use(methods.early);
 

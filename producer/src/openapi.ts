@@ -11,6 +11,7 @@ import {
   type JsonObject,
 } from './api-operation';
 import { getCallbackSecret } from './callback-secret-route';
+import { getDashboard } from './dashboard-route';
 import { EXPORTS_OPERATIONS } from './exports-router';
 import { getHealth, getReadiness } from './health-reports';
 import { IMPORTS_OPERATIONS } from './imports-router';
@@ -43,6 +44,7 @@ export function apiOperations(): ApiOperation[] {
     getReadiness,
     getOpenApiDocument,
     getSwaggerUi,
+    getDashboard,
   ];
 }
 

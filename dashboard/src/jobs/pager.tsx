@@ -1,0 +1,19 @@
+import { Button, Group, Text } from '@mantine/core';
+import type { JobList } from './use-job-list';
+
+export function Pager({ list }: { list: JobList }) {
+  if (!list.hasNext && !list.hasPrevious) return null;
+  return (
+    <Group justify="flex-end" gap="xs">
+      <Button variant="default" size="xs" disabled={!list.hasPrevious} onClick={list.previous}>
+        Newer
+      </Button>
+      <Text size="sm" c="dimmed" aria-live="polite">
+        page {list.page}
+      </Text>
+      <Button variant="default" size="xs" disabled={!list.hasNext} onClick={list.next}>
+        Older
+      </Button>
+    </Group>
+  );
+}

@@ -1,0 +1,115 @@
+import {
+  ActionIcon,
+  AppShell,
+  Badge,
+  Burger,
+  Button,
+  Group,
+  NavLink,
+  Text,
+  Tooltip,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import {
+  IconAlarm,
+  IconArrowsExchange,
+  IconChartBar,
+  IconListDetails,
+  IconLogout,
+  IconMoon,
+  IconPlus,
+  IconSkull,
+  IconSun,
+} from '@tabler/icons-react';
+import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
+import { LiveIndicator } from '../api/live-jobs';
+import { useSession } from '../auth/session';
+
+const LINKS = [
+  { to: '/', label: 'Overview', icon: IconChartBar, end: true },
+  { to: '/jobs', label: 'Jobs', icon: IconListDetails, end: false },
+  { to: '/dead-letters', label: 'Dead letters', icon: IconSkull, end: false },
+  { to: '/new', label: 'New job', icon: IconPlus, end: false },
+  { to: '/data', label: 'Imports & exports', icon: IconArrowsExchange, end: false },
+  { to: '/timers', label: 'Timers', icon: IconAlarm, end: false },
+];
+
+function ColorSchemeToggle() {
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme('light');
+  const next = scheme === 'dark' ? 'light' : 'dark';
+  return (
+    <Tooltip label={`Switch to ${next} mode`}>
+      <ActionIcon
+        variant="default"
+        size="lg"
+        aria-label={`Switch to ${next} mode`}
+        onClick={() => setColorScheme(next)}
+      >
+        {scheme === 'dark' ? <IconSun size={18} /> : <IconMoon size={18} />}
+      </ActionIcon>
+    </Tooltip>
+  );
+}
+
+export function AppLayout() {
+  const { tenantId, signOut } = useSession();
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const location = useLocation();
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Text fw={700} size="lg">
+              jobline
+            </Text>
+            <LiveIndicator />
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Badge variant="outline" visibleFrom="xs" data-testid="tenant">
+              tenant {tenantId}
+            </Badge>
+            <ColorSchemeToggle />
+            <Button
+              variant="default"
+              leftSection={<IconLogout size={16} />}
+              onClick={() => signOut()}
+              px="sm"
+              aria-label="Sign out"
+            >
+              <Text visibleFrom="sm" span size="sm">
+                Sign out
+              </Text>
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Views">
+        {LINKS.map(({ to, label, icon: Icon, end }) => (
+          <NavLink
+            key={to}
+            component={RouterLink}
+            to={to}
+            end={end}
+            label={label}
+            leftSection={<Icon size={18} stroke={1.5} />}
+            active={end ? location.pathname === to : location.pathname.startsWith(to)}
+            onClick={close}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { JobView } from '@jobline/libs';
+import { readJson, testNamespace, waitFor } from '@jobline/libs/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { assertDashboardBuilt, launchChromium, screenshot } from './browser';
+import { startJobline, type Jobline } from './service-process';
+
+const TOKEN = 'dashboard-token';
+const AUTH = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+/**
+ * The dashboard in Chromium against the three services: every view is driven as a person would, and what it shows
+ * is checked against what the API did. The screenshots it takes are the README's (JOBLINE_UPDATE_SCREENSHOTS=1).
+ */
+describe('dashboard at /ui', () => {
+  const ns = testNamespace();
+  const blobDir = `/tmp/jobline-blobs-${ns.database}`;
+  let jobline: Jobline;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  const api = async (path: string, body?: unknown): Promise<JobView> => {
+    const res = await fetch(`${jobline.base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: AUTH,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    expect(res.status).toBeLessThan(300);
+    return readJson(res);
+  };
+  const statusOf = async (id: string) => (await api(`/v1/jobs/${id}`)).status;
+  const untilStatus = (id: string, status: string) =>
+    waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 20_000, description: `job ${id} ${status}` });
+
+  /** The live status the page shows for a job (its page's badge, or its row in a table). */
+  const shownStatus = (id: string) => page.locator(`[data-job-id="${id}"]`).getAttribute('data-status');
+
+  async function signIn(target: Page, token = TOKEN) {
+    await target.goto(`${jobline.base}/ui/`);
+    await target.getByLabel('API token').fill(token);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  beforeAll(async () => {
+    assertDashboardBuilt();
+    [jobline, browser] = await Promise.all([
+      startJobline(ns, {
+        API_TOKENS: `${TOKEN}:acme,other-token:other`,
+        SSE_HEARTBEAT_MS: '500',
+        BLOB_DIR: blobDir,
+        // The timer's URL is on loopback (it is cancelled long before it is due).
+        OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+      }),
+      launchChromium(),
+    ]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await jobline?.stop();
+    await rm(blobDir, { recursive: true, force: true });
+  });
+
+  it('refuses a token the API does not accept, and keeps no session', async () => {
+    await signIn(page, 'not-a-token');
+    await expect(page.getByText('That token was not accepted (401)').waitFor()).resolves.toBeUndefined();
+    await screenshot(page, 'sign-in');
+    const kept = await page.evaluate(
+      () => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
+    );
+    expect(kept).toBe(0);
+  });
+
+  it('signs in with the keyboard alone and shows the overview of the token’s tenant', async () => {
+    await page.goto(`${jobline.base}/ui/`);
+    // Focus starts in the token field; Enter submits the form.
+    const field = page.getByLabel('API token');
+    await field.waitFor();
+    await expect(field.evaluate((input) => input === input.ownerDocument.activeElement)).resolves.toBe(true);
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await expect(page.getByTestId('tenant').textContent()).resolves.toContain('acme');
+    await page.locator('[data-testid="live-indicator"][data-live="true"]').waitFor();
+  });
+
+  it('submits a job through the form drawn from its schema and watches it complete without a reload', async () => {
+    await page.goto(`${jobline.base}/ui/new`);
+    await page.getByRole('combobox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: 'sleep', exact: true }).click();
+    // The API's field errors come back at their fields: `ms` is required by the payload's schema.
+    await page.getByRole('button', { name: 'Create job' }).click();
+    await page.getByText('VALIDATION_FAILED', { exact: false }).first().waitFor();
+    await page.getByRole('textbox', { name: /^ms/ }).fill('1500');
+    await screenshot(page, 'new-job');
+    await page.getByRole('button', { name: 'Create job' }).click();
+
+    await page.waitForURL(/\/ui\/jobs\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    // A mark on the page's global object survives as long as the page is not loaded again.
+    await page.evaluate(() => ((globalThis as { notReloaded?: boolean }).notReloaded = true));
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await expect(statusOf(id)).resolves.toBe('completed');
+    await page.locator('[data-event-type="JobCompleted"]').waitFor();
+    await screenshot(page, 'job');
+  });
+
+  it('shows new jobs and their status changes in the jobs table as they happen', async () => {
+    await page.goto(`${jobline.base}/ui/jobs`);
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.locator('[data-testid="live-indicator"][data-live="true"]').waitFor();
+    const job = await api('/v1/jobs', { type: 'sleep', payload: { ms: 1200 } });
+    await page.locator(`[data-job-id="${job.id}"]`).waitFor();
+    await waitFor(async () => (await shownStatus(job.id)) === 'completed', {
+      timeoutMs: 20_000,
+      description: 'the row to turn completed',
+    });
+    await screenshot(page, 'jobs');
+  });
+
+  it('cancels a running job and shows what the API answered', async () => {
+    const job = await api('/v1/jobs', { type: 'sleep', payload: { ms: 60_000 } });
+    await page.goto(`${jobline.base}/ui/jobs/${job.id}`);
+    await page.locator('[data-testid="job-status"][data-status="processing"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('api-answer').filter({ hasText: 'Done: 202' }).waitFor();
+    await untilStatus(job.id, 'cancelled');
+    await page.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 20_000 });
+    // A cancelled job cannot be cancelled again: the button says so by being disabled.
+    await expect(page.getByRole('button', { name: 'Cancel' }).isDisabled()).resolves.toBe(true);
+  });
+
+  it('redrives a dead letter from the dead-letter view and watches it run again', async () => {
+    const job = await api('/v1/jobs', { type: 'sleep', payload: { ms: 10, failAttempts: 1 }, maxAttempts: 1 });
+    await untilStatus(job.id, 'failed');
+
+    await page.goto(`${jobline.base}/ui/dead-letters`);
+    const groups = page.getByTestId('dead-letter-groups');
+    await groups.getByText('HANDLER_FAILED').waitFor();
+    await page.locator(`[data-job-id="${job.id}"][data-status="failed"]`).waitFor();
+    await screenshot(page, 'dead-letters');
+    await page.getByRole('checkbox', { name: `Select job ${job.id}` }).check();
+    await page.getByRole('button', { name: 'Redrive selected (1)' }).click();
+    await expect(page.getByTestId('api-answer').textContent()).resolves.toContain('1 of 1 accepted');
+    // The second attempt succeeds; the row follows it live.
+    await waitFor(async () => (await shownStatus(job.id)) === 'completed', {
+      timeoutMs: 20_000,
+      description: 'the redriven row to turn completed',
+    });
+    await expect(statusOf(job.id)).resolves.toBe('completed');
+  });
+
+  it('uploads an import with its progress and reads its report with the rejected record', async () => {
+    const lines = [
+      { externalId: randomUUID(), username: 'ada', email: 'ada@example.com' },
+      { externalId: randomUUID(), username: 'grace', email: 'grace@example.com' },
+      { externalId: randomUUID(), username: 'alan', email: 'not-an-email' },
+    ].map((record) => JSON.stringify(record));
+    await page.goto(`${jobline.base}/ui/data`);
+    await page.locator('input[type="file"]').setInputFiles({
+      name: 'users.ndjson',
+      mimeType: 'application/x-ndjson',
+      buffer: Buffer.from(lines.join('\n') + '\n'),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const report = page.getByTestId('import-report');
+    await report.locator('[data-status="completed"]').waitFor({ timeout: 20_000 });
+    await expect(report.getByTestId('report-imported').textContent()).resolves.toBe('2');
+    await expect(report.getByTestId('report-rejected').textContent()).resolves.toBe('1');
+    await expect(report.getByTestId('rejected-records').textContent()).resolves.toContain('VALIDATION_FAILED');
+
+    // The imported users come back through an export and its signed link.
+    await page.getByRole('button', { name: 'Create export' }).click();
+    await page.getByTestId('export-status').waitFor();
+    const download = page.getByTestId('export-download');
+    await download.waitFor({ timeout: 20_000 });
+    const file = await page.request.get(new URL((await download.getAttribute('href'))!, jobline.base).href);
+    expect(file.status()).toBe(200);
+    expect(
+      (await file.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).username),
+    ).toEqual(expect.arrayContaining(['ada', 'grace']));
+    await screenshot(page, 'imports-exports');
+  });
+
+  it('sets a timer, counts down its time left, and cancels it', async () => {
+    await page.goto(`${jobline.base}/ui/timers`);
+    await page.getByRole('textbox', { name: 'URL' }).fill('http://127.0.0.1:9/timer');
+    await page.getByRole('textbox', { name: 'Hours' }).fill('1');
+    await page.getByRole('textbox', { name: 'Minutes' }).fill('0');
+    await page.getByRole('button', { name: 'Set timer' }).click();
+    await expect(page.getByTestId('api-answer').textContent()).resolves.toMatch(/Done: 201.*due in (59m|1h)/);
+    const left = page.getByTestId('time-left').first();
+    await left.waitFor();
+    expect(await left.textContent()).toMatch(/^(59m \d+s|1h 0m \d+s)$/);
+    await screenshot(page, 'timers');
+    await page
+      .getByRole('button', { name: /^Cancel timer/ })
+      .first()
+      .click();
+    await page.getByTestId('api-answer').filter({ hasText: 'Done: 202' }).waitFor();
+    await page.locator('[data-job-id][data-status="cancelled"]').first().waitFor({ timeout: 20_000 });
+  });
+
+  it('shows the overview with the work of the tests above', async () => {
+    await page.goto(`${jobline.base}/ui/`);
+    const completed = page.getByTestId('stat-completed-in-the-hour').locator('[data-value]');
+    await waitFor(async () => Number(await completed.getAttribute('data-value')) >= 3, {
+      timeoutMs: 10_000,
+      description: 'the overview to count the completed jobs',
+    });
+    await page.getByTestId('jobs-by-type').locator('[data-type="sleep"]').waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it('fits a 390 px wide screen, in dark mode, with the menu behind a button', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    const small = await phone.newPage();
+    await signIn(small);
+    await small.getByRole('heading', { name: 'Overview' }).waitFor();
+    await small.getByTestId('stat-processing').waitFor();
+    const overflow = await small
+      .locator('html')
+      .evaluate((html) => html.scrollWidth - html.ownerDocument.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(small, 'overview-390-dark');
+    await small.getByRole('button', { name: 'Menu' }).click();
+    await small.getByRole('link', { name: 'Jobs' }).click();
+    await small.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await phone.close();
+  });
+});
