@@ -15,6 +15,9 @@ import {
   signedDownloadPath,
   tenantCallbackSecret,
   joblineCollections,
+  createScheduleCache,
+  ensureScheduleIndexes,
+  scheduleCollections,
   startOpsServer,
   topicNames,
 } from '@jobline/libs';
@@ -23,9 +26,10 @@ import { loadConsumerConfig } from './config';
 import { createCallbackDispatcher } from './callback-dispatcher';
 import { createCallbackMetrics } from './callback-metrics';
 import { createJobMailer } from './job-mailer';
-import { createBatchPersister } from './persist-batch';
+import { createBatchPersister, type PoisonMessage } from './persist-batch';
 import { createPersister } from './persister';
 import { createPersisterMetrics } from './persister-metrics';
+import { createSchedulePersister } from './persist-schedules';
 
 async function run() {
   const config = loadConsumerConfig();
@@ -38,6 +42,8 @@ async function run() {
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);
+  const schedules = scheduleCollections(mongo.db);
+  await ensureScheduleIndexes(schedules);
   await Promise.all([admin.connect(), quarantineProducer.connect(), redis.connect()]);
   await ensureConfiguredTopics(admin, config, logger);
 
@@ -79,25 +85,27 @@ async function run() {
     onOutcome: callbackMetrics.outcome,
   });
 
+  const quarantineFrom = (topic: string) => async (messages: PoisonMessage[]) => {
+    await quarantineProducer.send({
+      topic: topics.quarantine,
+      acks: -1,
+      messages: messages.map((m) => ({
+        value: m.value,
+        headers: {
+          'jobline-source-topic': topic,
+          'jobline-source-partition': String(m.partition),
+          'jobline-source-offset': String(m.offset),
+          'jobline-reason': m.reason,
+        },
+      })),
+    });
+  };
   const persistBatch = createBatchPersister({
     collections,
     cache: createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS }),
     topic: topics.events,
     logger,
-    quarantine: async (messages) => {
-      await quarantineProducer.send({
-        topic: topics.quarantine,
-        acks: -1,
-        messages: messages.map((m) => ({
-          value: m.value,
-          headers: {
-            'jobline-source-partition': String(m.partition),
-            'jobline-source-offset': String(m.offset),
-            'jobline-reason': m.reason,
-          },
-        })),
-      });
-    },
+    quarantine: quarantineFrom(topics.events),
     publishChanges: (changes) => publishJobChanges(redis, config.REDIS_KEY_PREFIX, changes),
     scheduleCallbacks: true,
     callbacksScheduled: () => callbacks.wake(),
@@ -130,6 +138,27 @@ async function run() {
     logger,
     metrics,
   });
+  // Schedule changes are folded by a persister of their own, in its own group, beside the job events'.
+  const schedulePersister = createPersister({
+    kafka,
+    admin,
+    groupId: `${config.PERSISTER_GROUP_ID}-schedules`,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    topic: topics.schedules,
+    collections,
+    persistBatch: createSchedulePersister({
+      collections: schedules,
+      cache: createScheduleCache(redis, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        ttlSeconds: config.JOB_CACHE_TTL_SECONDS,
+      }),
+      topic: topics.schedules,
+      logger,
+      quarantine: quarantineFrom(topics.schedules),
+    }),
+    fetchWaitMs: config.PERSISTER_FETCH_WAIT_MS,
+    logger,
+  });
 
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
@@ -141,7 +170,11 @@ async function run() {
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal });
     await ops?.close();
-    await persister.stop().catch((err: unknown) => logger.error('persister stop failed', { err: String(err) }));
+    await Promise.all(
+      [persister, schedulePersister].map((p) =>
+        p.stop().catch((err: unknown) => logger.error('persister stop failed', { err })),
+      ),
+    );
     await callbacks.stop();
     await http.close();
     mailer?.close();
@@ -151,7 +184,7 @@ async function run() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  await persister.start();
+  await Promise.all([persister.start(), schedulePersister.start()]);
   callbacks.start();
   logger.info('persister consuming', {
     topic: topics.events,

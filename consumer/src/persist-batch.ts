@@ -232,7 +232,7 @@ export function createBatchPersister(deps: BatchPersisterDeps) {
 }
 
 /** Inserts documents keyed by a natural id; those already there are left as they are. Returns how many were. */
-async function insertIgnoringDuplicates<T extends { _id: string }>(
+export async function insertIgnoringDuplicates<T extends { _id: string }>(
   collection: Collection<T>,
   docs: OptionalUnlessRequiredId<T>[],
 ): Promise<number> {

@@ -60,3 +60,6 @@ export * from './schedules/fire-times';
 export * from './schedules/plan-fires';
 export * from './schedules/schedule-job-id';
 export * from './schedules/schedule-codec';
+export * from './mongo/schedule-collections';
+export * from './redis/schedule-cache';
+export * from './kafka/schedule-publisher';
