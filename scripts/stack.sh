@@ -5,7 +5,8 @@
 #   redis  redis-server from Debian, append-only file on
 #   s3     moto 5.2.5's S3 server from PyPI, in a virtual environment (stack/s3/requirements.txt): an S3-compatible
 #          server for the S3 blob store's tests; it keeps objects in memory, so a restart empties it
-# `install` also resolves EPUBCheck 5.3.0 (stack/epubcheck/pom.xml), which the book export tests run; no service.
+# `install` also resolves EPUBCheck 5.3.0 (stack/epubcheck/pom.xml), which the book export tests run, and installs
+# schemathesis 4.32.5 from PyPI into a virtual environment (stack/schemathesis/), which fuzzes the HTTP API; no service.
 #
 # Usage: scripts/stack.sh install | start [service...] | stop [service...] | status | env | logs [service] | reset
 #
@@ -147,6 +148,23 @@ install_s3_server() {
   echo "$stamp" >"$dir/requirements.stamp"
 }
 
+# Installs schemathesis, which fuzzes the HTTP API in the tests, into its own virtual environment, once per version of
+# its requirements.
+install_schemathesis() {
+  local requirements="$ROOT/stack/schemathesis/requirements.txt" dir="$STACK_DIR/schemathesis"
+  local stamp
+  stamp=$(sha256sum "$requirements" | cut -c1-16)
+  if [[ -x $dir/venv/bin/schemathesis && $(cat "$dir/requirements.stamp" 2>/dev/null) == "$stamp" ]]; then
+    return 0
+  fi
+  say "installing schemathesis from PyPI"
+  rm -rf "$dir/venv"
+  mkdir -p "$dir"
+  { python3 -m venv "$dir/venv" && "$dir/venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"; } \
+    >"$dir/pip.log" 2>&1 || die "could not install schemathesis; see $dir/pip.log"
+  echo "$stamp" >"$dir/requirements.stamp"
+}
+
 install() {
   install_system_packages
   # Not a service: the browser the dashboard's end-to-end tests drive through playwright-core.
@@ -157,6 +175,7 @@ install() {
   resolve_classpath epubcheck
   compile_mongo_launcher
   install_s3_server
+  install_schemathesis
 }
 
 # --- start ----------------------------------------------------------------------------------------------------------

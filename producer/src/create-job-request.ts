@@ -34,7 +34,10 @@ export const RESERVED_METADATA_PREFIX = 'jobline-';
 
 /** `{email}`: whom to mail a job's outcome. */
 export const NotifyRequest = z
-  .object({ email: z.email().max(254) })
+  .object({
+    // zod's pattern is the rule; JSON Schema's `email` format is another one, narrower in places.
+    email: z.email().max(254).meta({ format: undefined }),
+  })
   .strict()
   .describe('`{email}`: mailed the outcome and the result link when the job completes, fails or is cancelled');
 

@@ -64,6 +64,8 @@ export const CreateTimerRequest = z
       { anyOf: (['hours', 'minutes', 'seconds'] as const).map((unit) => ({ required: [unit] })) },
     ],
     anyOf: [{ required: ['url'] }, { required: ['webhookUrl'] }],
+    // Both are taken when they name the same URL; the document says "one of them", which it can state.
+    not: { required: ['url', 'webhookUrl'] },
   })
   .superRefine((timer, ctx) => {
     if (timer.url === undefined && timer.webhookUrl === undefined) {

@@ -241,7 +241,13 @@ export const downloadExport = operation('get', `${EXPORTS_PATH}/{id}/download`, 
     '200': {
       description: 'the file, as an attachment',
       headers: { 'Content-Disposition': { description: '`attachment`', schema: { type: 'string' } } },
-      content: Object.fromEntries(FILE_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+      content: Object.fromEntries(
+        FILE_TYPES.map((type) => [
+          type,
+          // A JSON export is an array of records; every other file is bytes.
+          { schema: type === CONTENT_TYPES.json ? { type: 'array' } : { type: 'string', format: 'binary' } },
+        ]),
+      ),
     },
   },
   errors: ['VALIDATION_FAILED', 'JOB_NOT_FOUND', 'EXPORT_NOT_READY'],

@@ -4,6 +4,7 @@ import busboy from 'busboy';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import {
+  HTTP_URL_FORMAT,
   ImportTarget,
   JoblineError,
   isJoblineError,
@@ -58,7 +59,7 @@ const UrlImport = z
       .string()
       .min(1)
       .max(2048)
-      .meta({ format: 'uri', pattern: '^https?://' })
+      .meta(HTTP_URL_FORMAT)
       .describe('http(s), downloaded by the runner; not a loopback, private, link-local or metadata address'),
   })
   .strict();

@@ -41,7 +41,20 @@ function exportFilters<T extends z.ZodRawShape>(resource: Resource, shape: T) {
           });
         }
       }
-    });
+    })
+    .meta({ allOf: sameFieldPairs(aliases).map((pair) => ({ not: { required: pair } })) });
+}
+
+/**
+ * The pairs of names (a field and an alias, or two aliases) that name one field: the API document states "not both",
+ * which JSON Schema can, instead of "the same value", which it cannot.
+ */
+function sameFieldPairs(aliases: [string, string][]): [string, string][] {
+  const names = new Map<string, string[]>();
+  for (const [alias, field] of aliases) names.set(field, [...(names.get(field) ?? [field]), alias]);
+  return [...names.values()].flatMap((group) =>
+    group.flatMap((a, i) => group.slice(i + 1).map((b): [string, string] => [a, b])),
+  );
 }
 
 export const UserExportFilters = exportFilters('users', {

@@ -57,7 +57,7 @@ const StatusCode = z.number().int().min(100).max(599);
  * An http(s) URL as JSON Schema states it, for the API document: what the SSRF guard refuses beyond that (loopback,
  * private, link-local and metadata addresses, credentials in the URL) depends on addresses, and is said in words.
  */
-export const HTTP_URL_FORMAT = { format: 'uri', pattern: '^https?://' };
+export const HTTP_URL_FORMAT = { format: 'uri', pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#].*)?$' };
 
 /** `name` in any case, as a regular expression: header names ignore case. */
 const anyCase = (name: string) =>
