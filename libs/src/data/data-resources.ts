@@ -10,6 +10,13 @@ export const RESOURCES = ['users', 'articles', 'comments'] as const;
 export const Resource = z.enum(RESOURCES);
 export type Resource = z.infer<typeof Resource>;
 
+/**
+ * What one import loads: one resource, or `mixed`, where every record names its own in a `resource` field (so that
+ * one file can carry users, then their articles, then the comments on those).
+ */
+export const ImportTarget = z.enum([...RESOURCES, 'mixed']);
+export type ImportTarget = z.infer<typeof ImportTarget>;
+
 const externalId = z.uuid();
 /** Absent, null and (from CSV) empty all mean "not given". */
 const optionalText = (max: number) => z.string().max(max).nullish();

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { connectMongo, type MongoConnection } from '../mongo/mongo-client';
 import { testInfra, testNamespace } from '../testing';
 import { dataCollections, ensureDataIndexes, type DataCollections } from './data-collections';
-import { internalId } from './data-resources';
-import { importRecords, type ImportOptions, type ImportProgress, type ImportTarget } from './import-records';
+import { internalId, type ImportTarget } from './data-resources';
+import { importRecords, type ImportOptions, type ImportProgress } from './import-records';
 import { readImportReport } from './import-report';
 import type { RecordFormat } from './record-format';
 

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { z } from 'zod';
 import { JoblineError, type FieldIssue } from '../errors/jobline-error';
 import { recordFromCsvRow } from './csv-cells';
 import type { DataCollections, ImportErrorCode, ImportErrorDocument, RecordDocument } from './data-collections';
@@ -12,18 +11,12 @@ import {
   RESOURCES,
   Resource,
   internalId,
+  type ImportTarget,
   type ResourceRecord,
 } from './data-resources';
 import { parseRecords } from './parse-records';
 import { withCanonicalFields } from './record-aliases';
 import type { ParsedRecord, RecordFormat } from './record-format';
-
-/**
- * What one import loads: one resource, or `mixed`, where every record names its own in a `resource` field (so that
- * one file can carry users, then their articles, then the comments on those).
- */
-export const ImportTarget = z.enum([...RESOURCES, 'mixed']);
-export type ImportTarget = z.infer<typeof ImportTarget>;
 
 export interface ImportProgress {
   /** Records read so far (written or rejected), including those of earlier runs of the same import. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { ImportTarget } from '../data/data-resources';
 import { ExportRequest } from '../data/export-request';
-import { ImportTarget } from '../data/import-records';
 import { RecordFormat } from '../data/record-format';
 import { HTTP_URL_FORMAT } from './http-payload';
 
