@@ -16,7 +16,14 @@ function runSchemathesis(base: string): Promise<{ code: number | null; output: s
   return new Promise((resolve, reject) => {
     const child = spawn(SCHEMATHESIS, ['run', `${base}/openapi.json`, '--checks', 'all', '--no-color'], {
       cwd: CONFIG_DIR,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, JOBLINE_FUZZ_TOKEN: TOKEN, COLUMNS: '120' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        JOBLINE_FUZZ_TOKEN: TOKEN,
+        COLUMNS: '120',
+        // Loading hooks.py leaves no __pycache__ in the checkout.
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
