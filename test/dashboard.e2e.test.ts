@@ -31,8 +31,19 @@ describe('dashboard at /ui', () => {
     return readJson(res);
   };
   const statusOf = async (id: string) => (await api(`/v1/jobs/${id}`)).status;
-  const untilStatus = (id: string, status: string) =>
-    waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 20_000, description: `job ${id} ${status}` });
+  /** Waits for the API to show the job in `status`; a timeout names the view it showed last. */
+  const untilStatus = async (id: string, status: string) => {
+    let last: JobView | undefined;
+    await waitFor(
+      async () => {
+        last = await api(`/v1/jobs/${id}`);
+        return last.status === status;
+      },
+      { timeoutMs: 20_000, description: `job ${id} ${status}` },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; it was ${JSON.stringify(last)}`);
+    });
+  };
 
   /** The live status the page shows for a job (its page's badge, or its row in a table). */
   const shownStatus = (id: string) => page.locator(`[data-job-id="${id}"]`).getAttribute('data-status');
@@ -121,6 +132,13 @@ describe('dashboard at /ui', () => {
       description: 'the row to turn completed',
     });
     await screenshot(page, 'jobs');
+
+    // Filtered by metadata, the table keeps only the matching job, also as it changes.
+    const tagged = await api('/v1/jobs', { type: 'noop', metadata: { team: 'red' } });
+    await page.getByRole('textbox', { name: 'Metadata' }).fill('team=red');
+    await page.getByRole('textbox', { name: 'Metadata' }).press('Enter');
+    await page.locator(`[data-job-id="${tagged.id}"]`).waitFor();
+    await expect(page.locator('[data-job-id]').count()).resolves.toBe(1);
   });
 
   it('cancels a running job and shows what the API answered', async () => {
@@ -153,6 +171,18 @@ describe('dashboard at /ui', () => {
       description: 'the redriven row to turn completed',
     });
     await expect(statusOf(job.id)).resolves.toBe('completed');
+  });
+
+  it('redrives every dead letter of a group at once', async () => {
+    const failing = { type: 'sleep', payload: { ms: 10, failAttempts: 1 }, maxAttempts: 1 };
+    const jobs = await Promise.all([api('/v1/jobs', failing), api('/v1/jobs', failing)]);
+    await Promise.all(jobs.map((job) => untilStatus(job.id, 'failed')));
+
+    await page.goto(`${jobline.base}/ui/dead-letters`);
+    await page.getByRole('button', { name: 'Redrive every sleep job that failed with HANDLER_FAILED' }).click();
+    await page.getByTestId('api-answer').filter({ hasText: '2 of 2 accepted' }).waitFor();
+    await Promise.all(jobs.map((job) => untilStatus(job.id, 'completed')));
+    await page.getByTestId('dead-letters-waiting').filter({ hasText: '0 waiting' }).waitFor({ timeout: 10_000 });
   });
 
   it('uploads an import with its progress and reads its report with the rejected record', async () => {

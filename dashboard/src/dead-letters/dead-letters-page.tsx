@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Group, List, Paper, Stack, Table, Text, Title, UnstyledButton } from '@mantine/core';
 import { IconRefresh } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
-import type { Answer, JobView } from '../api/api-client';
+import { dataOf, type Answer, type JobView } from '../api/api-client';
 import { useSession } from '../auth/session';
 import { sendJobCommand } from '../job/job-commands';
 import { JobTable } from '../jobs/job-table';
@@ -9,6 +9,9 @@ import { Pager } from '../jobs/pager';
 import { useJobList } from '../jobs/use-job-list';
 import { useJobStats } from '../overview/use-job-stats';
 import { Empty, ErrorState, Loading } from '../ui/states';
+
+/** Most jobs one press of "Redrive all" sends commands for; a larger backlog is a bulk job's work. */
+const MAX_GROUP_REDRIVE = 500;
 
 interface Group {
   type: string;
@@ -29,6 +32,7 @@ export function DeadLettersPage() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [answers, setAnswers] = useState<{ jobId: string; answer: Answer }[]>([]);
   const [redriving, setRedriving] = useState(false);
+  const [sent, setSent] = useState<{ done: number; of: number } | null>(null);
 
   // A redriven job stays listed, its status changing live, until the list is read again.
   const shown = list.jobs.filter(
@@ -50,13 +54,34 @@ export function DeadLettersPage() {
     setRedriving(true);
     const results: { jobId: string; answer: Answer }[] = [];
     for (const jobId of ids) {
+      setSent({ done: results.length, of: ids.length });
       const { answer } = await sendJobCommand(api, 'retry', jobId);
       results.push({ jobId, answer });
     }
+    setSent(null);
     setAnswers(results);
     setSelected(new Set());
     setRedriving(false);
     stats.reload();
+  }
+
+  /** Every failed job of the group, read page by page first, then redriven one by one. */
+  async function redriveGroup(g: Group) {
+    setRedriving(true);
+    try {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const query = { status: 'failed', type: g.type, limit: 100, ...(cursor ? { cursor } : {}) };
+        const page = dataOf(await api.GET('/v1/jobs', { params: { query } }));
+        ids.push(...page.items.filter((job) => (job.error?.code ?? 'none') === g.code).map((job) => job.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && ids.length < MAX_GROUP_REDRIVE);
+      await redrive(ids.slice(0, MAX_GROUP_REDRIVE));
+    } catch (err) {
+      setRedriving(false);
+      setAnswers([{ jobId: '(group)', answer: { ok: false, status: 0, message: (err as Error).message } }]);
+    }
   }
 
   const groups = stats.data?.deadLetters ?? [];
@@ -89,6 +114,7 @@ export function DeadLettersPage() {
                 <Table.Th>Type</Table.Th>
                 <Table.Th>Error code</Table.Th>
                 <Table.Th>Jobs</Table.Th>
+                <Table.Th />
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -109,6 +135,17 @@ export function DeadLettersPage() {
                       <code>{g.code}</code>
                     </Table.Td>
                     <Table.Td>{g.count}</Table.Td>
+                    <Table.Td>
+                      <Button
+                        size="compact-xs"
+                        variant="light"
+                        disabled={redriving}
+                        onClick={() => void redriveGroup(g)}
+                        aria-label={`Redrive every ${g.type} job that failed with ${g.code}`}
+                      >
+                        Redrive all
+                      </Button>
+                    </Table.Td>
                   </Table.Tr>
                 );
               })}
@@ -136,6 +173,11 @@ export function DeadLettersPage() {
           </Button>
         </Group>
       </Group>
+      {sent && (
+        <Text size="sm" role="status">
+          Redriving {sent.done + 1} of {sent.of}…
+        </Text>
+      )}
       {answers.length > 0 && (
         <Alert
           color={answers.every((a) => a.answer.ok) ? 'teal' : 'orange'}

@@ -19,6 +19,19 @@ export const TIME_RANGES: { value: string; label: string; seconds: number | null
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** `team=red, env=prod` → `{team: 'red', env: 'prod'}`; null when a part is not `key=value`. */
+export function parseMetadataFilter(text: string): Record<string, string> | null {
+  const entries = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const at = part.indexOf('=');
+      return at > 0 ? [part.slice(0, at).trim(), part.slice(at + 1).trim()] : null;
+    });
+  return entries.every((e) => e !== null) ? Object.fromEntries(entries as [string, string][]) : null;
+}
+
 export function JobsPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
@@ -30,6 +43,8 @@ export function JobsPage() {
     (JOB_STATUSES as readonly string[]).includes(s),
   );
   const type = params.get('type');
+  const metadataFilter = params.get('metadata') ?? '';
+  const metadata = parseMetadataFilter(metadataFilter);
   const range = TIME_RANGES.find((r) => r.value === params.get('range')) ?? TIME_RANGES.at(-1)!;
   // The range's start is fixed when it is chosen, so that live updates and paging see one stable query.
   const [rangeStart, setRangeStart] = useState(() => Date.now());
@@ -38,9 +53,10 @@ export function JobsPage() {
       statuses,
       type,
       createdAfter: range.seconds === null ? null : new Date(rangeStart - range.seconds * 1000).toISOString(),
+      metadata: metadata ?? {},
     }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [statuses.join(','), type, range.value, rangeStart],
+    [statuses.join(','), type, range.value, rangeStart, JSON.stringify(metadata)],
   );
   const list = useJobList(filters);
 
@@ -96,6 +112,15 @@ export function JobsPage() {
             }}
             allowDeselect={false}
             w={{ base: '100%', sm: 170 }}
+          />
+          <TextInput
+            label="Metadata"
+            placeholder="key=value, …"
+            defaultValue={metadataFilter}
+            onBlur={(e) => update('metadata', e.currentTarget.value.trim() || null)}
+            onKeyDown={(e) => e.key === 'Enter' && update('metadata', e.currentTarget.value.trim() || null)}
+            error={metadata === null ? 'write key=value, comma-separated' : undefined}
+            w={{ base: '100%', sm: 200 }}
           />
           <form onSubmit={find} style={{ flex: 1, minWidth: 220 }}>
             <Group gap="xs" align="flex-end" wrap="nowrap">
