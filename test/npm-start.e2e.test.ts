@@ -92,6 +92,14 @@ describe('npm start', () => {
     await mongo.close();
   });
 
+  it('prints the address of the dashboard, which the producer serves there', async () => {
+    const port = new URL(base).port;
+    expect(lines.some((line) => line.includes(`dashboard: http://localhost:${port}/ui`))).toBe(true);
+    const page = await fetch(`${base}/ui`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+  });
+
   it('restarts the runner after it is killed, and a job submitted then completes', async () => {
     const killed = pidOf('runner');
     process.kill(killed, 'SIGKILL');
