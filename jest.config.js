@@ -5,7 +5,8 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.check.json' }] },
   moduleNameMapper: {
     '^@jobline/libs$': '<rootDir>/libs/src/index.ts',
-    '^@jobline/libs/testing$': '<rootDir>/libs/src/testing/index.ts',
+    // Each subpath of @jobline/libs (package.json "exports", and testing) is the index.ts of its folder.
+    '^@jobline/libs/([a-z-]+)$': '<rootDir>/libs/src/$1/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -1,0 +1,2 @@
+/** The services' structured logger. */
+export * from './logger';

@@ -1,0 +1,4 @@
+/** The MongoDB adapter: connection and the projections' collections. */
+export * from './mongo-client';
+export * from './collections';
+export * from './schedule-collections';

@@ -1,0 +1,6 @@
+/** The Redis adapter: connection, job and schedule caches, cancellations and job change notices. */
+export * from './redis-client';
+export * from './job-cache';
+export * from './cancellations';
+export * from './job-changes';
+export * from './schedule-cache';
