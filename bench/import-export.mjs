@@ -1,8 +1,9 @@
 // Data import and export figures: BENCH_IMPORT_ROWS (1,000,000) users written as an NDJSON file to a temporary
 // folder, streamed row by row (one row in a thousand has an invalid email, to exercise the error path), then
 // (a) read and validated only, without a database: the engine's own ceiling;
-// (b) imported with the engine (libs/src/data) into a fresh database: rows/s, and the process's resident memory at
-//     its peak while importing, sampled every 50 ms (beside the peak of the whole run from the operating system);
+// (b) imported with the engine (runner/src/record-import) into a fresh database: rows/s, and the process's resident
+//     memory at its peak while importing, sampled every 50 ms (beside the peak of the whole run from the operating
+//     system);
 // (c) exported back to an NDJSON file: rows/s.
 // Batch size BENCH_IMPORT_BATCH (1000). `node bench/import-export.mjs` runs this part alone; `npm run bench` runs it as
 // its part (f). A benchmark, not a test: nothing here fails on a time.
@@ -59,7 +60,11 @@ export async function benchImportExport({
   log = () => {},
 } = {}) {
   // Imported once the build has run, so that a fresh checkout can bench.
-  const libs = await import('@jobline/libs');
+  const libs = {
+    ...(await import('@jobline/libs/data')),
+    ...(await import('../runner/dist/record-import/parse-records.js')),
+    ...(await import('../runner/dist/record-import/import-records.js')),
+  };
   const folder = await mkdtemp(join(tmpdir(), 'jobline-bench-data-'));
   const input = join(folder, 'users.ndjson');
   const output = join(folder, 'export.ndjson');

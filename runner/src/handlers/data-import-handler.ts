@@ -1,12 +1,9 @@
-import {
-  DataImportPayload,
-  JoblineError,
-  importRecords,
-  resolveRecordFormat,
-  type BlobStore,
-  type GuardedHttpClient,
-  type DataCollections,
-} from '@jobline/libs';
+import type { BlobStore } from '@jobline/libs/blob';
+import { DataImportPayload, JoblineError } from '@jobline/libs/core';
+import type { DataCollections } from '@jobline/libs/data';
+import type { GuardedHttpClient } from '@jobline/libs/http';
+import { importRecords } from '../record-import/import-records';
+import { resolveRecordFormat } from '../record-import/parse-records';
 import type { JobHandler } from './job-handler';
 
 export interface DataHandlerDeps {

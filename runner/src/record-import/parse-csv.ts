@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parse, type CsvError, type Info } from 'csv-parse';
-import type { ParsedRecord } from './record-format';
+import type { ParsedRecord } from '@jobline/libs/data';
 
 export interface CsvOptions {
   /** Largest record, in characters; a larger one ends the import (its end cannot be found safely). @defaultValue 1 MiB */

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { connectMongo, type MongoConnection } from '../mongo/mongo-client';
-import { testInfra, testNamespace } from '../testing';
-import { dataCollections, ensureDataIndexes, type DataCollections } from './data-collections';
-import { internalId, type ImportTarget } from './data-resources';
+import {
+  dataCollections,
+  ensureDataIndexes,
+  internalId,
+  readImportReport,
+  type DataCollections,
+  type ImportTarget,
+  type RecordFormat,
+} from '@jobline/libs/data';
+import { connectMongo, type MongoConnection } from '@jobline/libs/mongo';
+import { testInfra, testNamespace } from '@jobline/libs/testing';
 import { importRecords, type ImportOptions, type ImportProgress } from './import-records';
-import { readImportReport } from './import-report';
-import type { RecordFormat } from './record-format';
 
 const T0 = new Date('2026-03-01T12:00:00.000Z');
 

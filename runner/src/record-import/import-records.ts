@@ -1,8 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { JoblineError, type FieldIssue } from '../errors/jobline-error';
-import { recordFromCsvRow } from './csv-cells';
-import type { DataCollections, ImportErrorCode, ImportErrorDocument, RecordDocument } from './data-collections';
+import { JoblineError, type FieldIssue } from '@jobline/libs/core';
 import {
   LIST_FIELDS,
   RECORD_FIELDS,
@@ -11,12 +9,18 @@ import {
   RESOURCES,
   Resource,
   internalId,
+  recordFromCsvRow,
+  withCanonicalFields,
+  type DataCollections,
+  type ImportErrorCode,
+  type ImportErrorDocument,
   type ImportTarget,
+  type ParsedRecord,
+  type RecordDocument,
+  type RecordFormat,
   type ResourceRecord,
-} from './data-resources';
+} from '@jobline/libs/data';
 import { parseRecords } from './parse-records';
-import { withCanonicalFields } from './record-aliases';
-import type { ParsedRecord, RecordFormat } from './record-format';
 
 export interface ImportProgress {
   /** Records read so far (written or rejected), including those of earlier runs of the same import. */

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import { csvRow, recordFromCsvRow } from './csv-cells';
+import { csvRow, recordFromCsvRow, type ParsedRecord, type RecordFormat } from '@jobline/libs/data';
 import { parseRecords, resolveRecordFormat } from './parse-records';
-import { formatFromHead, formatFromHints, type ParsedRecord, type RecordFormat } from './record-format';
 
 /** The input cut into chunks of `size` bytes, so that lines, quotes and UTF-8 sequences straddle chunk edges. */
 function chunked(text: string, size = 3): Readable {
@@ -109,12 +108,6 @@ describe('CSV', () => {
     expect(shape(await parse('a,b,a\n1,2,3\n', 'csv'))).toEqual(['0:!!']);
   });
 
-  it('decodes list cells as JSON arrays or ;-separated values, empty cells as absent', () => {
-    expect(recordFromCsvRow({ t: '["a;b","c"]', u: 'x', v: '' }, ['t'])).toEqual({ t: ['a;b', 'c'], u: 'x' });
-    expect(recordFromCsvRow({ t: ' a ; b;;c ' }, ['t'])).toEqual({ t: ['a', 'b', 'c'] });
-    expect(recordFromCsvRow({ t: '[broken' }, ['t'])).toEqual({ t: '[broken' });
-  });
-
   it('writes rows that it reads back unchanged', async () => {
     const values = ['plain', 'with, comma', 'with "quotes"', 'two\nlines', ['x', 'y;z'], null];
     const text = csvRow(['a', 'b', 'c', 'd', 'e', 'f']) + csvRow(values);
@@ -124,22 +117,7 @@ describe('CSV', () => {
   });
 });
 
-describe('format detection', () => {
-  it('trusts a specific content type, then the file name, and says nothing for generic ones', () => {
-    expect(formatFromHints({ contentType: 'application/x-ndjson; charset=utf-8', fileName: 'a.csv' })).toBe('ndjson');
-    expect(formatFromHints({ contentType: 'text/csv' })).toBe('csv');
-    expect(formatFromHints({ contentType: 'application/json' })).toBe('json');
-    expect(formatFromHints({ contentType: 'application/octet-stream', fileName: 'users.JSONL' })).toBe('ndjson');
-    expect(formatFromHints({ contentType: 'text/plain', fileName: 'dump.bin' })).toBeNull();
-    expect(formatFromHints({ contentType: 'constructor', fileName: 'x.toString' })).toBeNull();
-  });
-
-  it('tells the format by the first bytes', () => {
-    expect(formatFromHead(Buffer.from('\uFEFF  \n[{"a":1}]'))).toBe('json');
-    expect(formatFromHead(Buffer.from('{"a":1}\n'))).toBe('ndjson');
-    expect(formatFromHead(Buffer.from('externalId,username\n'))).toBe('csv');
-  });
-
+describe('format of an undeclared input', () => {
   it('sniffs an undeclared input and replays the bytes it looked at', async () => {
     const text = `${'{"a":1}\n'.repeat(200)}`;
     const { format, input } = await resolveRecordFormat({ input: chunked(text, 100), contentType: 'text/plain' });

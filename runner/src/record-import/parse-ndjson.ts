@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { ParsedRecord } from './record-format';
+import type { ParsedRecord } from '@jobline/libs/data';
 
 export interface NdjsonOptions {
   /** Longest line read as a record, in characters; a longer one is a parse error of its own. @defaultValue 1 MiB */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { parseCsv } from './parse-csv';
 import { parseJsonArray } from './parse-json-array';
 import { parseNdjson } from './parse-ndjson';
-import { formatFromHead, formatFromHints, type ParsedRecord, type RecordFormat } from './record-format';
+import { formatFromHead, formatFromHints, type ParsedRecord, type RecordFormat } from '@jobline/libs/data';
 
 /** Reads `input` as records of `format`, one at a time, in file order. */
 export function parseRecords(input: Readable, format: RecordFormat): AsyncIterable<ParsedRecord> {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { none } from 'stream-chain';
 import streamArray from 'stream-json/streamers/stream-array.js';
-import type { ParsedRecord } from './record-format';
+import type { ParsedRecord } from '@jobline/libs/data';
 
 /**
  * Text handed to the parser at a time. stream-json returns a call's items only once the whole text of the call is

@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout } from 'node:timers/promises';
-import { connectMongo, type MongoConnection } from '../mongo/mongo-client';
-import { testInfra, testNamespace, waitFor } from '../testing';
-import { dataCollections, ensureDataIndexes, type DataCollections } from './data-collections';
-import { LIST_FIELDS, RECORD_SCHEMAS, type Resource } from './data-resources';
-import { exportRecords, writeExport } from './export-records';
-import type { ExportRequestInput } from './export-request';
+import {
+  LIST_FIELDS,
+  RECORD_FORMATS,
+  RECORD_SCHEMAS,
+  dataCollections,
+  ensureDataIndexes,
+  exportRecords,
+  recordFromCsvRow,
+  writeExport,
+  type DataCollections,
+  type ExportRequestInput,
+  type RecordFormat,
+  type Resource,
+} from '@jobline/libs/data';
+import { connectMongo, type MongoConnection } from '@jobline/libs/mongo';
+import { testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { importRecords } from './import-records';
 import { parseRecords } from './parse-records';
-import { recordFromCsvRow } from './csv-cells';
-import { RECORD_FORMATS, type RecordFormat } from './record-format';
 
+// The export is the producer's too and lives in @jobline/libs/data; it is tested here, where the import engine can
+// load what it reads and read back what it writes.
 /** Collects what is written, as text. */
 function sink() {
   const chunks: Buffer[] = [];
