@@ -35,10 +35,19 @@ const STATUS_LIST = new RegExp(`^(${JOB_STATUSES.join('|')})(,(${JOB_STATUSES.jo
 /** The query parameters of `GET /v1/jobs` but `metadata.<key>`; the API document lists them from here. */
 export const ListJobsParams = z
   .object({
+    // The pattern is for the API document; each status is checked on its own, so that an error names its place.
     status: z
       .string()
-      .regex(STATUS_LIST, `one status or several, comma-separated: ${JOB_STATUSES.join(', ')}`)
-      .transform((s) => s.split(',') as JobStatus[])
+      .meta({ pattern: STATUS_LIST.source })
+      .transform((s, ctx) => {
+        const statuses = s.split(',');
+        statuses.forEach((status, i) => {
+          if (!(JOB_STATUSES as readonly string[]).includes(status)) {
+            ctx.addIssue({ code: 'custom', path: [i], message: `expected one of ${JOB_STATUSES.join(', ')}` });
+          }
+        });
+        return statuses as JobStatus[];
+      })
       .optional()
       .describe('one status or several, comma-separated (`failed,cancelled`)'),
     type: z.string().min(1).max(100).optional().describe('the job type'),
