@@ -23,6 +23,8 @@ import { booksCollection, ensureBookIndexes } from './books/book-store';
 import { createHandlers } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
 import { createRunnerMetrics } from './runner-metrics';
+import { createScheduleFirer } from './schedules/schedule-firer';
+import { createScheduleMetrics } from './schedules/schedule-metrics';
 
 async function run() {
   const config = loadRunnerConfig();
@@ -74,6 +76,17 @@ async function run() {
     send: sender.send,
     logger,
   });
+  const scheduleMetrics = createScheduleMetrics(registry, () => firer.firing);
+  const firer = createScheduleFirer({
+    kafka,
+    groupId: `${config.RUNNER_GROUP_ID}-schedules`,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    topic: topics.schedules,
+    publish: (events) => publisher.publish(events),
+    lookup: createProjectionLookup(joblineCollections(mongo.db)),
+    logger,
+    fired: scheduleMetrics.fired,
+  });
   const stopListening = await listenForCancellations(subscriber, config.REDIS_KEY_PREFIX, (jobId) => {
     if (runner.cancel(jobId)) logger.info('aborting a cancelled job', { jobId });
   });
@@ -91,6 +104,7 @@ async function run() {
     await runner
       .stop(config.RUNNER_SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
+    await firer.stop().catch((err: unknown) => logger.error('schedule firer stop failed', { err }));
     await stopListening();
     await Promise.allSettled([
       publisher.disconnect(),
@@ -106,6 +120,7 @@ async function run() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await runner.start();
+  await firer.start();
   logger.info('runner consuming', {
     topic: topics.events,
     group: config.RUNNER_GROUP_ID,

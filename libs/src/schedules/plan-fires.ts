@@ -142,3 +142,39 @@ export function fireRequest(schedule: Schedule, fireAt: number, now: Date): JobE
     },
   };
 }
+
+/** Fire times looked at per step when finding where a schedule's fires got to (see `recoverFireProgress`). */
+const RECOVERY_STEP = 10;
+
+/**
+ * The due fire times whose jobs tell how far a schedule's fires got, latest first, to be looked up in groups
+ * (`recoverySteps`): only as many as the catch-up policy could still make.
+ */
+export function recoveryCandidates(schedule: Schedule, now: number): number[] {
+  const window = (schedule.catchUp === 'all' ? schedule.catchUpLimit : MAX_ON_TIME_FIRES) + 1;
+  return fireTimesUpTo(schedule, Date.parse(schedule.firesFrom), now, window).reverse();
+}
+
+/** Splits candidates (latest first) into the groups looked up one after another until a made fire is found. */
+export function recoverySteps(candidates: readonly number[]): number[][] {
+  const steps: number[][] = [];
+  for (let i = 0; i < candidates.length; i += RECOVERY_STEP) steps.push(candidates.slice(i, i + RECOVERY_STEP));
+  return steps;
+}
+
+export interface FireProgress {
+  /** Every fire time up to here is decided. */
+  decidedThrough: number;
+  /** The latest fire made: its job is the one an overlap policy waits for. */
+  lastFireAt: number | null;
+}
+
+/**
+ * Where a schedule's fires got to, from which of the candidate fire times have a job (`made`): the latest made fire
+ * and everything before it are decided; with none made, nothing after `firesFrom` is. A job the projection does not
+ * hold yet looks unmade, so its fire is made again, under the same job id: harmless.
+ */
+export function recoverFireProgress(schedule: Schedule, made: readonly number[]): FireProgress {
+  const lastFireAt = made.length > 0 ? Math.max(...made) : null;
+  return { decidedThrough: lastFireAt ?? Date.parse(schedule.firesFrom), lastFireAt };
+}

@@ -11,6 +11,9 @@ import {
   ON_TIME_GRACE_MS,
   planDueFires,
   previousFireRunning,
+  recoverFireProgress,
+  recoveryCandidates,
+  recoverySteps,
   SCHEDULE_METADATA_KEY,
 } from './plan-fires';
 import type { Schedule } from './schedule';
@@ -146,5 +149,36 @@ describe('fireRequest', () => {
     expect([again.jobId, again.eventId]).toEqual([first.jobId, first.eventId]);
     const job = evolve(null, first);
     expect(evolve(job, again)).toBe(job);
+  });
+});
+
+describe('recovering where the fires got to', () => {
+  const now = at(30) + 200;
+
+  it('looks at the latest due fire times first, as many as the catch-up policy could still make', () => {
+    expect(recoveryCandidates(aSchedule({ catchUp: 'all', catchUpLimit: 5 }), now)).toEqual([
+      at(30),
+      at(29),
+      at(28),
+      at(27),
+      at(26),
+      at(25),
+    ]);
+    expect(recoverySteps(recoveryCandidates(aSchedule({ catchUp: 'latest' }), now)).map((s) => s.length)).toEqual([
+      10, 1,
+    ]);
+  });
+
+  it('resumes after the latest fire made, or from firesFrom when none was', () => {
+    expect(recoverFireProgress(aSchedule(), [at(27), at(25)])).toEqual({ decidedThrough: at(27), lastFireAt: at(27) });
+    expect(recoverFireProgress(aSchedule(), [])).toEqual({ decidedThrough: CREATED.getTime(), lastFireAt: null });
+  });
+
+  it('then makes every fire after the latest made one, with catch-up all', () => {
+    const schedule = aSchedule({ catchUp: 'all' });
+    const progress = recoverFireProgress(schedule, [at(20)]);
+    expect(planDueFires(schedule, progress.decidedThrough, now).fire).toEqual(
+      Array.from({ length: 10 }, (_, i) => at(21 + i)),
+    );
   });
 });
