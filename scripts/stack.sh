@@ -8,11 +8,18 @@
 # `install` also resolves EPUBCheck 5.3.0 (stack/epubcheck/pom.xml), which the book export tests run, and installs
 # schemathesis 4.32.5 from PyPI into a virtual environment (stack/schemathesis/), which fuzzes the HTTP API; no service.
 #
-# Usage: scripts/stack.sh install | start [service...] | stop [service...] | status | env | logs [service] | reset
+# Usage: scripts/stack.sh install | start [service...] | stop [service...] | kill service... | status | env
+#                         | logs [service] | reset
 #
 # State (class paths, data, logs, pids) lives in $JOBLINE_STACK_DIR (default: .stack/ in the checkout, git-ignored);
 # downloads are cached in Maven's local repository. Ports: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-# MONGO_PORT (27017), REDIS_PORT (6379), S3_PORT (9090). `status` exits 0 only when all four services run.
+# MONGO_PORT (27017), REDIS_PORT (6379), S3_PORT (9090). `status` exits 0 only when every service runs.
+#
+# KAFKA_NODES=3 makes Kafka a cluster of three combined broker and controller nodes, the services kafka-1, kafka-2 and
+# kafka-3 (`kafka` names all three), node n listening on KAFKA_PORT + 2(n-1) and KAFKA_CONTROLLER_PORT + 2(n-1):
+# 9092/9093, 9094/9095, 9096/9097 by default. Topics get three replicas and min.insync.replicas=2, so one node may
+# fail without losing an acknowledged write or refusing one. Every command reads KAFKA_NODES: give it to each.
+# `kill` ends services with SIGKILL, a crash, for failover tests.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,9 +30,9 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 MONGO_PORT=${MONGO_PORT:-27017}
 REDIS_PORT=${REDIS_PORT:-6379}
 S3_PORT=${S3_PORT:-9090}
+KAFKA_NODES=${KAFKA_NODES:-1}
 START_TIMEOUT_S=${STACK_START_TIMEOUT_S:-90}
 STOP_TIMEOUT_S=${STACK_STOP_TIMEOUT_S:-30}
-SERVICES=(kafka mongo redis s3)
 
 say() { printf '[stack] %s\n' "$*"; }
 die() {
@@ -36,9 +43,21 @@ die() {
 pid_file() { echo "$STACK_DIR/run/$1.pid"; }
 log_file() { echo "$STACK_DIR/logs/$1.log"; }
 
+case $KAFKA_NODES in
+  1) KAFKA_SERVICES=(kafka) ;;
+  3) KAFKA_SERVICES=(kafka-1 kafka-2 kafka-3) ;;
+  *) die "KAFKA_NODES must be 1 or 3, not '$KAFKA_NODES'" ;;
+esac
+SERVICES=("${KAFKA_SERVICES[@]}" mongo redis s3)
+
+# A cluster node's number (kafka-2: 2); its ports are offset from the first node's by two per node.
+node_number() { echo "${1#kafka-}"; }
+node_port() { echo $(($1 + 2 * ($(node_number "$2") - 1))); }
+
 service_port() {
   case $1 in
     kafka) echo "$KAFKA_PORT" ;;
+    kafka-*) node_port "$KAFKA_PORT" "$1" ;;
     mongo) echo "$MONGO_PORT" ;;
     redis) echo "$REDIS_PORT" ;;
     s3) echo "$S3_PORT" ;;
@@ -57,10 +76,36 @@ running_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-check_services() {
+controller_port() {
+  case $1 in
+    kafka) echo "$KAFKA_CONTROLLER_PORT" ;;
+    kafka-*) node_port "$KAFKA_CONTROLLER_PORT" "$1" ;;
+  esac
+}
+
+is_kafka() { [[ $1 == kafka || $1 == kafka-* ]]; }
+
+# A cluster's node ports interleave; a controller port base that lands on a broker port would clash.
+check_cluster_ports() {
+  local node ports=()
+  for node in "${KAFKA_SERVICES[@]}"; do ports+=("$(service_port "$node")" "$(controller_port "$node")"); done
+  (($(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == ${#ports[@]})) ||
+    die "KAFKA_PORT ($KAFKA_PORT) and KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT) give the cluster's nodes clashing ports (${ports[*]}); set KAFKA_CONTROLLER_PORT to KAFKA_PORT + 1, or 6 or more away"
+}
+
+# Sets SELECTED to the services named (every one when none is), `kafka` standing for all of a cluster's nodes.
+select_services() {
+  SELECTED=()
+  (($# > 0)) || set -- "${SERVICES[@]}"
   local service
   for service in "$@"; do
-    [[ " ${SERVICES[*]} " == *" $service "* ]] || die "unknown service '$service' (known: ${SERVICES[*]})"
+    if [[ $service == kafka ]]; then
+      SELECTED+=("${KAFKA_SERVICES[@]}")
+    elif [[ " ${SERVICES[*]} " == *" $service "* ]]; then
+      SELECTED+=("$service")
+    else
+      die "unknown service '$service' (known: $( ((KAFKA_NODES > 1)) && printf 'kafka ')${SERVICES[*]})"
+    fi
   done
 }
 
@@ -178,13 +223,31 @@ install() {
   install_schemathesis
 }
 
+# What starting some of the services needs installed: a Kafka cluster of its own in another $JOBLINE_STACK_DIR
+# resolves Kafka's class path only, not the S3 server's virtual environment.
+install_for() {
+  install_system_packages
+  mkdir -p "$STACK_DIR"/{run,logs}
+  local service
+  for service in "$@"; do
+    case $service in
+      kafka*) resolve_classpath kafka ;;
+      mongo)
+        resolve_classpath mongo
+        compile_mongo_launcher
+        ;;
+      s3) install_s3_server ;;
+    esac
+  done
+}
+
 # --- start ----------------------------------------------------------------------------------------------------------
 
 # Fails with a clear message when a port the service needs is taken by something that is not this stack.
 check_ports_free() {
   local service=$1 port
   local ports=("$(service_port "$service")")
-  [[ $service == kafka ]] && ports+=("$KAFKA_CONTROLLER_PORT")
+  is_kafka "$service" && ports+=("$(controller_port "$service")")
   for port in "${ports[@]}"; do
     if port_open "$port"; then
       local owner
@@ -203,28 +266,34 @@ daemonize() {
   echo $! >"$(pid_file "$service")"
 }
 
+# Writes a node's server.properties into its folder: write_kafka_config service node-id voters replicas min-insync.
 write_kafka_config() {
-  local dir="$STACK_DIR/kafka"
+  local service=$1 node_id=$2 voters=$3 replicas=$4 min_insync=$5 dir="$STACK_DIR/$1"
   mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+node.id=$node_id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$HOST:$(service_port "$service"),CONTROLLER://$HOST:$(controller_port "$service")
+advertised.listeners=PLAINTEXT://$HOST:$(service_port "$service")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1
+default.replication.factor=$replicas
+min.insync.replicas=$min_insync
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_insync
 group.initial.rebalance.delay.ms=0
 EOF
-  cat >"$dir/log4j.properties" <<'EOF'
+}
+
+write_kafka_logging() {
+  cat >"$STACK_DIR/kafka/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
@@ -236,16 +305,18 @@ log4j.logger.org.apache.kafka.storage.internals.log=WARN
 EOF
 }
 
-# Sets KAFKA_JAVA to the java command line (without the main class) the broker and its tools run with.
+# Sets KAFKA_JAVA to the java command line (without the main class) a broker and its tools run with; a cluster's
+# three nodes get a smaller heap each.
 set_kafka_java() {
-  local dir="$STACK_DIR/kafka"
-  KAFKA_JAVA=(java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
+  local dir="$STACK_DIR/kafka" heap=(-Xms256m -Xmx768m)
+  ((KAFKA_NODES == 1)) || heap=(-Xms128m -Xmx384m)
+  KAFKA_JAVA=(java "${heap[@]}" -XX:+UseG1GC -Djava.awt.headless=true
     "-Dlog4j.configuration=file:$dir/log4j.properties" "-Dkafka.logs.dir=$STACK_DIR/logs" -cp "$(<"$dir/classpath")")
 }
 
 start_kafka() {
   local dir="$STACK_DIR/kafka"
-  write_kafka_config
+  write_kafka_config kafka 1 "1@$HOST:$KAFKA_CONTROLLER_PORT" 1 1
   set_kafka_java
   if [[ ! -f $dir/data/meta.properties ]]; then
     say "formatting Kafka's storage (KRaft)"
@@ -255,6 +326,32 @@ start_kafka() {
       >>"$(log_file kafka)" 2>&1 || die "formatting Kafka's storage failed; see $(log_file kafka)"
   fi
   daemonize kafka "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties"
+}
+
+# The nodes of a cluster share one id, kept beside the class path, with which each node's storage is formatted the
+# first time it starts. Kafka's cluster ids are 16 random bytes in unpadded URL-safe base64, never starting with "-",
+# which the format tool would read as an option.
+ensure_cluster_id() {
+  local file="$STACK_DIR/kafka/cluster-id" id=''
+  [[ -s $file ]] && return 0
+  until [[ -n $id && $id != -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  echo "$id" >"$file"
+}
+
+# Three replicas of every topic, the internal ones too, of which two must have a write before it is acknowledged: one
+# node can be lost, or restarted, without refusing or losing a write.
+start_cluster_node() {
+  local service=$1 dir="$STACK_DIR/$1" id_file="$STACK_DIR/kafka/cluster-id"
+  local voters=() node
+  for node in "${KAFKA_SERVICES[@]}"; do voters+=("$(node_number "$node")@$HOST:$(controller_port "$node")"); done
+  write_kafka_config "$service" "$(node_number "$service")" "$(IFS=,; echo "${voters[*]}")" 3 2
+  set_kafka_java
+  if [[ ! -f $dir/data/meta.properties ]]; then
+    say "formatting $service's storage (KRaft)"
+    "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$(<"$id_file")" -c "$dir/server.properties" \
+      --ignore-formatted >>"$(log_file "$service")" 2>&1 || die "formatting $service's storage failed; see $(log_file "$service")"
+  fi
+  daemonize "$service" "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties"
 }
 
 # The data file's name says its format: jobline-v2.mv holds documents and index keys in the launcher's own encoding
@@ -283,23 +380,25 @@ start_s3() {
 # Ready means: Kafka has logged that it started, the others answer on their ports.
 is_ready() {
   case $1 in
-    kafka) port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$(log_file kafka)" ;;
+    kafka*) port_open "$(service_port "$1")" && grep -q 'Kafka Server started' "$(log_file "$1")" ;;
     mongo) port_open "$MONGO_PORT" ;;
     redis) [[ $(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
     s3) port_open "$S3_PORT" ;;
   esac
 }
 
-start_service() {
-  local service=$1 pid
-  if pid=$(running_pid "$service"); then
-    say "$service already running (pid $pid, $HOST:$(service_port "$service"))"
-    return 0
-  fi
+launch_service() {
+  local service=$1
   check_ports_free "$service"
   : >"$(log_file "$service")"
-  "start_$service"
-  local deadline=$((SECONDS + START_TIMEOUT_S))
+  case $service in
+    kafka-*) start_cluster_node "$service" ;;
+    *) "start_$service" ;;
+  esac
+}
+
+await_service() {
+  local service=$1 deadline=$2
   until is_ready "$service"; do
     if ! running_pid "$service" >/dev/null; then
       tail -n 30 "$(log_file "$service")" >&2 || true
@@ -307,7 +406,7 @@ start_service() {
     fi
     if ((SECONDS >= deadline)); then
       tail -n 30 "$(log_file "$service")" >&2 || true
-      stop_service "$service"
+      stop_services "$service"
       die "$service was not ready after ${START_TIMEOUT_S}s; its log is $(log_file "$service")"
     fi
     sleep 0.2
@@ -315,26 +414,91 @@ start_service() {
   say "$service ready on $HOST:$(service_port "$service") (pid $(running_pid "$service"))"
 }
 
+# Launches the services together and then waits for each: a cluster's nodes become ready only once a majority of
+# them has formed the quorum, and the JVMs start faster side by side than one after another.
+start_services() {
+  local service pid launching=() launchers=()
+  if [[ " $* " == *" kafka"* ]]; then
+    write_kafka_logging
+    ((KAFKA_NODES == 1)) || ensure_cluster_id
+  fi
+  for service in "$@"; do
+    if pid=$(running_pid "$service"); then
+      say "$service already running (pid $pid, $HOST:$(service_port "$service"))"
+    else
+      launching+=("$service")
+      launch_service "$service" &
+      launchers+=($!)
+    fi
+  done
+  for pid in "${launchers[@]}"; do wait "$pid" || exit 1; done
+  local deadline=$((SECONDS + START_TIMEOUT_S))
+  for service in "${launching[@]}"; do await_service "$service" "$deadline"; done
+}
+
 # --- stop, status ---------------------------------------------------------------------------------------------------
 
-stop_service() {
+# Sends SIGTERM to the services together and waits for each to exit, killing what is still running after
+# STACK_STOP_TIMEOUT_S. A cluster's node is granted its controlled shutdown by the quorum, which is gone once fewer than
+# two nodes run: a node left alone would wait for it in vain, so it is killed then. That is safe: every acknowledged
+# write is on two nodes, and the killed node's writes are in the page cache, which its restart recovers from.
+stop_services() {
+  local service pid stopping=() left=()
+  for service in "$@"; do
+    if pid=$(running_pid "$service"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      stopping+=("$service")
+    else
+      rm -f "$(pid_file "$service")"
+      say "$service not running"
+    fi
+  done
+  local deadline=$((SECONDS + STOP_TIMEOUT_S)) killed=()
+  while ((${#stopping[@]} > 0)); do
+    left=()
+    for service in "${stopping[@]}"; do
+      if pid=$(running_pid "$service"); then
+        left+=("$service")
+        if [[ " ${killed[*]} " == *" $service "* ]]; then
+          continue
+        elif ((SECONDS >= deadline)); then
+          say "$service did not stop within ${STOP_TIMEOUT_S}s; killing it"
+        elif [[ $service == kafka-* ]] && ! quorum_stands; then
+          say "$service has no quorum left to grant its controlled shutdown; killing it"
+        else
+          continue
+        fi
+        kill -KILL "$pid" 2>/dev/null || true
+        killed+=("$service")
+      else
+        rm -f "$(pid_file "$service")"
+        say "$service stopped"
+      fi
+    done
+    stopping=("${left[@]}")
+    ((${#stopping[@]} == 0)) || sleep 0.2
+  done
+}
+
+# Whether a majority of the cluster's nodes runs.
+quorum_stands() {
+  local node running=0
+  for node in "${KAFKA_SERVICES[@]}"; do
+    if running_pid "$node" >/dev/null; then running=$((running + 1)); fi
+  done
+  ((2 * running > ${#KAFKA_SERVICES[@]}))
+}
+
+kill_service() {
   local service=$1 pid
   if ! pid=$(running_pid "$service"); then
-    rm -f "$(pid_file "$service")"
     say "$service not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      say "$service did not stop within ${STOP_TIMEOUT_S}s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.2
-  done
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$(pid_file "$service")"
-  say "$service stopped"
+  say "$service killed"
 }
 
 status() {
@@ -351,7 +515,13 @@ status() {
 }
 
 print_env() {
-  echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+  local service brokers=()
+  for service in "${KAFKA_SERVICES[@]}"; do brokers+=("$HOST:$(service_port "$service")"); done
+  echo "KAFKA_BROKERS=$(IFS=,; echo "${brokers[*]}")"
+  if ((KAFKA_NODES > 1)); then
+    echo "KAFKA_REPLICATION_FACTOR=3"
+    echo "KAFKA_MIN_INSYNC_REPLICAS=2"
+  fi
   echo "MONGODB_URI=mongodb://$HOST:$MONGO_PORT"
   echo "REDIS_URL=redis://$HOST:$REDIS_PORT"
   echo "S3_ENDPOINT=http://$HOST:$S3_PORT"
@@ -375,31 +545,39 @@ case $command in
     ;;
   start)
     with_lock
-    services=("${@:-${SERVICES[@]}}")
-    check_services "${services[@]}"
-    install
-    for service in "${services[@]}"; do start_service "$service"; done
+    select_services "$@"
+    ((KAFKA_NODES == 1)) || check_cluster_ports
+    if (($# > 0)); then install_for "${SELECTED[@]}"; else install; fi
+    start_services "${SELECTED[@]}"
     ;;
   stop)
     with_lock
-    services=("${@:-${SERVICES[@]}}")
-    check_services "${services[@]}"
+    select_services "$@"
     mkdir -p "$STACK_DIR/run"
-    for service in "${services[@]}"; do stop_service "$service"; done
+    stop_services "${SELECTED[@]}"
+    ;;
+  kill)
+    with_lock
+    (($# > 0)) || die "name the services to kill"
+    select_services "$@"
+    for service in "${SELECTED[@]}"; do kill_service "$service"; done
     ;;
   status) status ;;
   env) print_env ;;
   logs)
-    service=${1:-kafka}
-    check_services "$service"
-    tail -n 100 -f "$(log_file "$service")"
+    select_services "${1:-kafka}"
+    logs=()
+    for service in "${SELECTED[@]}"; do logs+=("$(log_file "$service")"); done
+    tail -n 100 -f "${logs[@]}"
     ;;
   reset)
     with_lock
-    for service in "${SERVICES[@]}"; do stop_service "$service"; done
-    rm -rf "$STACK_DIR/kafka/data" "$STACK_DIR/mongo/data" "$STACK_DIR/redis"
+    stop_services "${SERVICES[@]}"
+    for service in "${KAFKA_SERVICES[@]}"; do rm -rf "${STACK_DIR:?}/$service/data"; done
+    ((KAFKA_NODES == 1)) || rm -f "$STACK_DIR/kafka/cluster-id"
+    rm -rf "$STACK_DIR/mongo/data" "$STACK_DIR/redis"
     say "data removed"
     ;;
-  help | -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command '$command' (install, start, stop, status, env, logs, reset)" ;;
+  help | -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
+  *) die "unknown command '$command' (install, start, stop, kill, status, env, logs, reset)" ;;
 esac
