@@ -1,5 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { MongoClient } from 'mongodb';
@@ -7,6 +9,19 @@ import { settledView } from './job-settled';
 import { freePort, type ServiceName } from './service-process';
 
 const ROOT = join(__dirname, '..');
+
+/** The commands of the README's quick start that follow `npm start`: its `curl` lines, continuations joined. */
+function quickStartCommands(readme: string): string[] {
+  const start = readme.indexOf('\n## Quick start');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const block = /```sh\n(curl [\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('the README quick start has no sh block of curl commands');
+  return block
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('curl '));
+}
 
 /** Whether a process still exists (start.mjs reaps its children before it exits, so a stopped one does not). */
 const alive = (pid: number) => {
@@ -56,7 +71,8 @@ describe('npm start', () => {
         ...ns.env,
         PORT: String(port),
         HOST: '127.0.0.1',
-        API_TOKENS: 'start-token:start',
+        // The README's quick start authenticates with the development token.
+        API_TOKENS: 'start-token:start,dev-token:dev',
         // A runner killed without leaving its group holds its partitions until its session expires.
         KAFKA_SESSION_TIMEOUT_MS: '6000',
         // The services' ops ports would collide with anything else running on this machine.
@@ -98,6 +114,27 @@ describe('npm start', () => {
     const page = await fetch(`${base}/ui`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+  });
+
+  it("runs the README's quick-start requests as written, and the job they create completes", async () => {
+    const [create, read] = quickStartCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+    expect([create, read]).toEqual([expect.stringContaining('POST'), expect.stringContaining('<id>')]);
+    // Only where the API answers changes: this test's port, not the README's 3000.
+    const sh = async (command: string) =>
+      (await promisify(execFile)('sh', ['-c', command.replaceAll('localhost:3000', base)])).stdout;
+
+    const created = await sh(create!);
+    expect(created).toMatch(/^HTTP\/1\.1 202 Accepted/);
+    const id = /^location: \/v1\/jobs\/(\S+)\r?$/im.exec(created)?.[1];
+    expect(id).toBeDefined();
+    const view = await waitFor(
+      async () => {
+        const job = JSON.parse(await sh(read!.replace('<id>', id!))) as JobView;
+        return job.status === 'completed' ? job : false;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, description: 'the quick-start job to complete' },
+    );
+    expect(view).toMatchObject({ id, type: 'sleep', attempts: 1 });
   });
 
   it('restarts the runner after it is killed, and a job submitted then completes', async () => {
