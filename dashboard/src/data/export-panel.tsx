@@ -1,5 +1,5 @@
 import { Alert, Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { IconDownload, IconFileExport } from '@tabler/icons-react';
+import { IconDownload, IconFileExport } from '../ui/icons';
 import { useCallback, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { dataOf, problemAnswer, type Answer } from '../api/api-client';

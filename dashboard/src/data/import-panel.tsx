@@ -14,7 +14,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { IconUpload } from '@tabler/icons-react';
+import { IconUpload } from '../ui/icons';
 import { useCallback, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { dataOf, isProblem, problemAnswer, type Answer, type Schemas } from '../api/api-client';

@@ -1,5 +1,5 @@
 import { Alert, Badge, Button, Group, List, Paper, Stack, Table, Text, Title, UnstyledButton } from '@mantine/core';
-import { IconRefresh } from '@tabler/icons-react';
+import { IconRefresh } from '../ui/icons';
 import { useMemo, useState } from 'react';
 import { dataOf, type Answer, type JobView } from '../api/api-client';
 import { useSession } from '../auth/session';

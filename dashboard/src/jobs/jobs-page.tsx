@@ -1,5 +1,5 @@
 import { Button, Group, MultiSelect, Paper, Select, Stack, TextInput, Title } from '@mantine/core';
-import { IconSearch } from '@tabler/icons-react';
+import { IconSearch } from '../ui/icons';
 import { useMemo, useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { JOB_STATUSES, type JobStatus } from '../api/api-client';

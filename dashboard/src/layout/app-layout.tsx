@@ -22,7 +22,7 @@ import {
   IconPlus,
   IconSkull,
   IconSun,
-} from '@tabler/icons-react';
+} from '../ui/icons';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
 import { LiveIndicator } from '../api/live-jobs';
 import { useSession } from '../auth/session';

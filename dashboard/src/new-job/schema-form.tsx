@@ -50,7 +50,8 @@ function label(name: string, schema: JsonSchema, required: boolean) {
   return { label: name, description: schema.description, withAsterisk: required };
 }
 
-function JsonField({
+/** A JSON editor for a value the form cannot draw field by field; it reports only values that parse. */
+export function JsonField({
   name,
   schema,
   value,
@@ -213,5 +214,3 @@ export function SchemaFields({
     </Stack>
   );
 }
-
-export { JsonField };

@@ -1,6 +1,6 @@
 import { Button, Group, NumberInput, Paper, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useInterval } from '@mantine/hooks';
-import { IconAlarmPlus } from '@tabler/icons-react';
+import { IconAlarmPlus } from '../ui/icons';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { problemAnswer, type Answer, type JobView } from '../api/api-client';
 import { useSession } from '../auth/session';

@@ -1,5 +1,5 @@
 import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
-import { IconAlertTriangle, IconInbox } from '@tabler/icons-react';
+import { IconAlertTriangle, IconInbox } from './icons';
 import type { ReactNode } from 'react';
 
 export function Loading({ label = 'Loading' }: { label?: string }) {
