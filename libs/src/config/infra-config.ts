@@ -19,6 +19,12 @@ export const InfraEnv = z.object({
   /** Replication factor of the topics jobline creates. @defaultValue 1 */
   KAFKA_REPLICATION_FACTOR: envInt(1, 1, 10),
   /**
+   * `min.insync.replicas` of the topics jobline creates: how many replicas must have a write before Kafka acknowledges
+   * it, and so before the producer answers `202`; with fewer in sync, writes are refused (`503`) rather than kept on
+   * too few brokers. At most `KAFKA_REPLICATION_FACTOR`; 2 with a factor of 3. @defaultValue the brokers' setting
+   */
+  KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(10).optional(),
+  /**
    * How long the Kafka group waits for a silent runner or persister before giving its partitions to another member
    * (a crashed process is noticed after this). At least the broker's `group.min.session.timeout.ms`. @defaultValue 30000
    */

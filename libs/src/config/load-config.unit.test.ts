@@ -26,7 +26,7 @@ const DEFAULTS = {
 };
 
 /** Variables without a default: unset unless given. */
-const OPTIONAL = ['BLOB_S3_BUCKET', 'BLOB_S3_ENDPOINT', 'BLOB_S3_FORCE_PATH_STYLE'];
+const OPTIONAL = ['KAFKA_MIN_INSYNC_REPLICAS', 'BLOB_S3_BUCKET', 'BLOB_S3_ENDPOINT', 'BLOB_S3_FORCE_PATH_STYLE'];
 
 /** The error loadConfig throws for `env`; fails the test if it does not throw one. */
 function configError(env: Env): JoblineError {
@@ -54,6 +54,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_TOPIC_PREFIX: 'staging.',
       KAFKA_EVENT_PARTITIONS: '24',
       KAFKA_REPLICATION_FACTOR: '3',
+      KAFKA_MIN_INSYNC_REPLICAS: '2',
       MONGODB_URI: 'mongodb+srv://cluster.example.net',
       MONGODB_DB: 'jobs',
       REDIS_URL: 'rediss://cache.example.net:6380',
@@ -78,6 +79,7 @@ describe('loadConfig with the infrastructure settings', () => {
       KAFKA_TOPIC_PREFIX: 'staging.',
       KAFKA_EVENT_PARTITIONS: 24,
       KAFKA_REPLICATION_FACTOR: 3,
+      KAFKA_MIN_INSYNC_REPLICAS: 2,
       MONGODB_URI: 'mongodb+srv://cluster.example.net',
       MONGODB_DB: 'jobs',
       REDIS_URL: 'rediss://cache.example.net:6380',
