@@ -14,7 +14,7 @@ export const InfraEnv = z.object({
   KAFKA_BROKERS: envList('127.0.0.1:9092').pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'expected host:port')).min(1)),
   /** Prefix of every Kafka topic name. @defaultValue `jobline.` */
   KAFKA_TOPIC_PREFIX: z.string().default('jobline.'),
-  /** Partitions of the event topic when jobline creates it (fixed afterwards: the key decides the partition). */
+  /** Partitions of the event topic when jobline creates it (fixed afterwards: the key decides the partition). @defaultValue 6 */
   KAFKA_EVENT_PARTITIONS: envInt(6, 1, 1000),
   /** Replication factor of the topics jobline creates. @defaultValue 1 */
   KAFKA_REPLICATION_FACTOR: envInt(1, 1, 10),
