@@ -13,6 +13,7 @@ export * from './config/load-config';
 export * from './config/infra-config';
 export * from './logging/logger';
 export * from './kafka/kafka-client';
+export * from './kafka/idempotent-producer';
 export * from './kafka/produce-queue';
 export * from './kafka/topics';
 export * from './kafka/event-codec';

@@ -1,5 +1,11 @@
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import { ProduceQueue, jobFromDocument, type Job, type JoblineCollections } from '@jobline/libs';
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import {
+  ProduceQueue,
+  createIdempotentProducer,
+  jobFromDocument,
+  type Job,
+  type JoblineCollections,
+} from '@jobline/libs';
 
 /** The projection's view of jobs, for deciding which attempt runs (see `plan-attempt.ts`). */
 export function createProjectionLookup(collections: JoblineCollections) {
@@ -18,8 +24,7 @@ export function createProjectionLookup(collections: JoblineCollections) {
  * coalesced into one request, so that thousands of timers written at once don't queue behind each other.
  */
 export function createTopicSender(kafka: Kafka) {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
+  const producer = createIdempotentProducer(kafka, {
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });

@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import type { JobEvent } from '../events/job-events';
 import { encodeEvent } from './event-codec';
+import { createIdempotentProducer } from './idempotent-producer';
 import { ProduceQueue } from './produce-queue';
 
 /** The port through which services append events to the log. */
@@ -27,8 +28,7 @@ export interface KafkaEventPublisher extends EventPublisher {
  * `ProduceQueue`), which keeps every job's events in order and throughput up without a linger delay.
  */
 export function createKafkaEventPublisher(kafka: Kafka, options: KafkaEventPublisherOptions): KafkaEventPublisher {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
+  const producer = createIdempotentProducer(kafka, {
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },

@@ -1,5 +1,6 @@
-import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import { JoblineError } from '../errors/jobline-error';
+import type { BatchSender } from './idempotent-producer';
 
 interface Pending {
   topic: string;
@@ -12,14 +13,15 @@ interface Pending {
  * Sends through one producer with `acks=-1`, coalescing concurrent sends: while one produce request is in flight, the
  * next sends queue up and go out together, to any number of topics, in the following request. With the idempotent
  * producer's single request in flight this keeps each partition in order, and coalescing keeps throughput up under
- * concurrent load without a linger delay.
+ * concurrent load without a linger delay. Give it a `createIdempotentProducer`: after a failed request, a plain
+ * kafkajs idempotent producer can have the next one acknowledged and dropped.
  */
 export class ProduceQueue {
   private readonly queue: Pending[] = [];
   private sending = false;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: BatchSender,
     private readonly maxBatchMessages = 500,
   ) {}
 

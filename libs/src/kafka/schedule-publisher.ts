@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import { encodeScheduleEvent } from '../schedules/schedule-codec';
 import type { ScheduleEvent } from '../schedules/schedule-events';
+import { createIdempotentProducer } from './idempotent-producer';
 import { ProduceQueue } from './produce-queue';
 
 /** The port through which the producer appends schedule changes to their topic. */
@@ -19,8 +20,7 @@ export function createKafkaSchedulePublisher(
   kafka: Kafka,
   options: { topic: string; timeoutMs: number },
 ): KafkaSchedulePublisher {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
+  const producer = createIdempotentProducer(kafka, {
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
