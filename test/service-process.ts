@@ -91,11 +91,16 @@ export async function startJobline(ns: TestNamespace, env: Env | ((base: string)
     HOST: '127.0.0.1',
     ...(typeof env === 'function' ? env(base) : env),
   };
-  const services = await Promise.all([
-    ServiceProcess.start('producer', serviceEnv),
-    ServiceProcess.start('consumer', serviceEnv),
-    ServiceProcess.start('runner', serviceEnv),
-  ]);
+  const starts = await Promise.allSettled(
+    (['producer', 'consumer', 'runner'] as const).map((name) => ServiceProcess.start(name, serviceEnv)),
+  );
+  const services = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = starts.find((s) => s.status === 'rejected');
+  if (failed) {
+    // The services that did start would keep the test process alive after the failure.
+    await Promise.all(services.map((s) => s.stop()));
+    throw failed.reason;
+  }
   return {
     base,
     services,
