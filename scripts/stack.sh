@@ -389,7 +389,6 @@ is_ready() {
 
 launch_service() {
   local service=$1
-  check_ports_free "$service"
   : >"$(log_file "$service")"
   case $service in
     kafka-*) start_cluster_node "$service" ;;
@@ -427,11 +426,20 @@ start_services() {
       say "$service already running (pid $pid, $HOST:$(service_port "$service"))"
     else
       launching+=("$service")
-      launch_service "$service" &
-      launchers+=($!)
     fi
   done
-  for pid in "${launchers[@]}"; do wait "$pid" || exit 1; done
+  # Every port is checked before anything starts, so that a taken one leaves nothing half started.
+  for service in "${launching[@]}"; do check_ports_free "$service"; done
+  for service in "${launching[@]}"; do
+    launch_service "$service" &
+    launchers+=($!)
+  done
+  local failed=0
+  for pid in "${launchers[@]}"; do wait "$pid" || failed=1; done
+  if ((failed)); then
+    stop_services "${launching[@]}"
+    exit 1
+  fi
   local deadline=$((SECONDS + START_TIMEOUT_S))
   for service in "${launching[@]}"; do await_service "$service" "$deadline"; done
 }
