@@ -157,6 +157,18 @@ describe('dashboard at /ui', () => {
     await expect(page.getByRole('button', { name: 'Cancel' }).isDisabled()).resolves.toBe(true);
   });
 
+  it('retries a failed job from its page and follows it to completion', async () => {
+    const job = await api('/v1/jobs', { type: 'sleep', payload: { ms: 10, failAttempts: 1 }, maxAttempts: 1 });
+    await untilStatus(job.id, 'failed');
+    await page.goto(`${jobline.base}/ui/jobs/${job.id}`);
+    await page.locator('[data-testid="job-status"][data-status="failed"]').waitFor();
+    await page.getByTestId('job-error').filter({ hasText: 'HANDLER_FAILED' }).waitFor();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByTestId('api-answer').filter({ hasText: 'Done: 202' }).waitFor();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page.locator('[data-event-type="JobRetryRequested"]').waitFor();
+  });
+
   it('redrives a dead letter from the dead-letter view and watches it run again', async () => {
     const job = await api('/v1/jobs', { type: 'sleep', payload: { ms: 10, failAttempts: 1 }, maxAttempts: 1 });
     await untilStatus(job.id, 'failed');

@@ -18,7 +18,7 @@ import { IconPlayerStop, IconRefresh } from '../ui/icons';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { dataOf, isTerminal, type Answer, type JobEvent, type JobView } from '../api/api-client';
-import { useJobStream } from '../api/live-jobs';
+import { useJobStream, useLiveJobs } from '../api/live-jobs';
 import { useSession } from '../auth/session';
 import { AnswerAlert } from '../ui/answer-alert';
 import { ErrorState, Loading } from '../ui/states';
@@ -93,16 +93,16 @@ export function JobPage() {
   useEffect(() => () => window.clearTimeout(pending.current ?? undefined), []);
 
   const setJob = job.set;
-  useJobStream(
-    id,
-    useCallback(
-      (view: JobView) => {
-        setJob((current) => (current.updatedAt > view.updatedAt ? current : view));
-        scheduleEvents();
-      },
-      [setJob, scheduleEvents],
-    ),
+  const apply = useCallback(
+    (view: JobView) => {
+      setJob((current) => (current.updatedAt > view.updatedAt ? current : view));
+      scheduleEvents();
+    },
+    [setJob, scheduleEvents],
   );
+  useJobStream(id, apply);
+  // The job's own stream ends with a terminal status; the tenant's stream shows what a retry does after it.
+  useLiveJobs((view) => view.id === id && apply(view));
 
   async function command(name: JobCommand) {
     setBusy(name);
