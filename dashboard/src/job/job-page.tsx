@@ -190,6 +190,8 @@ export function JobPage() {
                     </Text>
                   )}
                 </Stack>
+              ) : view.status === 'cancelled' ? (
+                <Text c="dimmed">Cancelled: there is no result.</Text>
               ) : (
                 <Text c="dimmed">Not finished yet.</Text>
               )}
