@@ -1,8 +1,8 @@
 """Keeps schemathesis's valid requests within the rules that the API document states in words only.
 
 JSON Schema cannot state a rule that depends on the clock, on a value the server issued, or on another part of the
-request: a job or timer may be due at most a year ahead (the clock); `cursor` must be a page's `nextCursor` (issued
-by the server); books are imported from an upload with a Markdown or EPUB name or type, never from `{url}` (the query
+request: a job or timer may be due at most a year ahead, and the job figures look back at most seven days (the
+clock); `cursor` must be a page's `nextCursor` (issued by the server); books are imported from an upload with a Markdown or EPUB name or type, never from `{url}` (the query
 and the body together). The document says so in its descriptions, and the producer refuses such requests with 400.
 So that the fuzzer's schema-valid requests stay valid, this hook moves the few that break those rules back inside
 them, before they are sent; it leaves invalid requests alone, which the producer must still refuse.
@@ -43,6 +43,12 @@ def _timer_duration_within_horizon(timer):
             timer[unit] = 1
 
 
+def _stats_window_within_rules(query):
+    """`GET /v1/stats` looks back at most seven days, in at most 1,440 buckets: a `since` is an hour ago instead."""
+    if isinstance(query, dict) and "since" in query:
+        query["since"] = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+
+
 def _is_positive(case):
     meta = case.meta
     return meta is not None and meta.generation.mode.is_positive
@@ -65,5 +71,7 @@ def before_call(context, case, kwargs):
         if case.query.get("resource") == "books":
             case.query.clear()
             case.query["resource"] = "users"
+    elif method == "GET" and path == "/v1/stats":
+        _stats_window_within_rules(case.query)
     if method == "GET" and isinstance(case.query, dict) and "cursor" in case.query:
         del case.query["cursor"]
