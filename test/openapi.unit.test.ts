@@ -30,10 +30,11 @@ describe('committed contract documents', () => {
     if (stale.length > 0) throw new Error(`stale ${stale.join(', ')}; ${REGENERATE}`);
   });
 
-  it('has a schema of every event type, the dead letter and the timer', () => {
+  it('has a schema of every event type, the dead letter, the timer and the schedule events', () => {
     const names = [...files.keys()].filter((p) => p.startsWith(EVENT_SCHEMAS_DIR)).map((p) => p.split('/').pop());
     expect(names).toEqual(expect.arrayContaining(['JobRequested.schema.json', 'JobRetryRequested.schema.json']));
     expect(names).toEqual(expect.arrayContaining(['DeadLetter.schema.json', 'TimerMessage.schema.json']));
+    expect(names).toEqual(expect.arrayContaining(['ScheduleCreated.schema.json', 'ScheduleDeleted.schema.json']));
   });
 });
 
@@ -86,6 +87,7 @@ describe('OpenAPI document', () => {
     streams: { job: unused, tenant: unused, closeAll: unused },
     callbackSigningKey: 'a-key-for-the-route-list',
     data: { blobs: unused, collections: unused, links: unused, maxUploadBytes: 1, findAnyTenant: unused },
+    schedules: { publisher: unused, cache: unused, schedules: unused },
   } as unknown as AppDeps);
   const document = buildOpenApiDocument({ batchMaxJobs: 10 });
 

@@ -18,6 +18,7 @@ import { apiOperations } from './openapi';
 import { problemDetails, routeNotFound } from './problem-details';
 import { markMount, requestTelemetry } from './request-telemetry';
 import { rateLimit, type RateLimitOptions } from './rate-limit';
+import { SCHEDULES_PATH, schedulesRouter, type SchedulesRouterDeps } from './schedules-router';
 import { TIMERS_PATH, timersRouter } from './timers-router';
 
 const CORS_EXPOSED = [
@@ -52,6 +53,8 @@ export interface AppDeps extends JobsRouterDeps {
     /** A job's view by id, whatever its tenant: for signed download links. */
     findAnyTenant(jobId: string): Promise<JobView | null>;
   };
+  /** What `/v1/schedules` needs; none: it is not served. */
+  schedules?: Pick<SchedulesRouterDeps, 'publisher' | 'cache' | 'schedules'>;
   /** The figures of `GET /v1/stats`; none: it answers 503. */
   stats?: JobStatsSource;
   /** The built dashboard served at /ui. @defaultValue dashboard/dist beside the producer */
@@ -103,6 +106,14 @@ export function createApp(deps: AppDeps): Express {
   const acceptJobs = jobAcceptor(deps);
   app.use(JOBS_PATH, markMount, jobsRouter(deps, acceptJobs));
   app.use(TIMERS_PATH, markMount, timersRouter(deps, acceptJobs));
+  if (deps.schedules) {
+    const { logger, now, reader } = deps;
+    app.use(
+      SCHEDULES_PATH,
+      markMount,
+      schedulesRouter({ ...deps.schedules, reader, logger, now, limits: jobRequestLimits(deps) }),
+    );
+  }
   if (deps.data) {
     const limits = jobRequestLimits(deps);
     const data = {

@@ -42,7 +42,7 @@ export const NotifyRequest = z
   .describe('`{email}`: mailed the outcome and the result link when the job completes, fails or is cancelled');
 
 /** The fields of a job request; `CreateJobRequest` adds what holds between them. */
-const CreateJobFields = z
+export const CreateJobFields = z
   .object({
     type: z.string().min(1).max(100),
     payload: z
@@ -213,6 +213,16 @@ const invalidField = (at: FieldPath, field: string, code: string, message: strin
  */
 const OUTBOUND_URL_FIELDS: Partial<Record<JobType, readonly string[]>> = { http: ['url'], 'data.import': ['url'] };
 
+const URI_TEXT = 'a URI is written in visible ASCII: percent-encode other characters';
+
+/**
+ * Whether a URL is written as RFC 3986 has URIs: visible ASCII only. The WHATWG parser would take other characters
+ * and encode them itself, but the API document promises the `uri` format, and a client's URL is kept as written.
+ */
+function isUriText(url: string): boolean {
+  return /^[\x21-\x7e]+$/.test(url);
+}
+
 /** Checks one job request, the body and the payload against the job type's schema, naming fields under `at`. */
 function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimits): Validated {
   const parsed = CreateJobRequest.safeParse(body ?? {});
@@ -222,6 +232,7 @@ function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimit
     return invalidField(at, 'type', 'invalid_value', `unknown job type; one of: ${JOB_TYPES.join(', ')}`);
   }
   if (request.callbackUrl !== undefined) {
+    if (!isUriText(request.callbackUrl)) return invalidField(at, 'callbackUrl', 'invalid_format', URI_TEXT);
     // Only what can be seen without DNS; the callback's HTTP client checks every address a name resolves to.
     const url = checkOutboundUrl(request.callbackUrl, limits.outboundAllowList);
     if (!url.ok) return invalidField(at, 'callbackUrl', url.problem, url.message);
@@ -245,6 +256,7 @@ function validateCreateJob(body: unknown, at: FieldPath, limits: JobRequestLimit
   for (const field of OUTBOUND_URL_FIELDS[request.type] ?? []) {
     const value: unknown = (payload.data as Record<string, unknown>)[field];
     if (typeof value !== 'string') continue;
+    if (!isUriText(value)) return invalidField([...at, 'payload'], field, 'invalid_format', URI_TEXT);
     const url = checkOutboundUrl(value, limits.outboundAllowList);
     if (!url.ok) return invalidField([...at, 'payload'], field, url.problem, url.message);
   }

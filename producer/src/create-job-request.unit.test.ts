@@ -70,6 +70,11 @@ describe('creating a job request', () => {
     ['a runAt more than a year ahead', { type: 'noop', runAt: '2099-01-01T00:00:00Z' }, ['runAt']],
     ['an unknown backoff type', { type: 'noop', backoff: { type: 'linear', delayMs: 5 } }, ['backoff.type']],
     ['an unknown sleep failure', { type: 'sleep', payload: { ms: 1, fail: 'sometimes' } }, ['payload.fail']],
+    [
+      'a callbackUrl not written as a URI',
+      { type: 'noop', callbackUrl: 'https://hooks.example.com/ªi' },
+      ['callbackUrl'],
+    ],
   ])('rejects %s, naming the field', (_, body, fields) => {
     expect(issuesOf(body)).toEqual(fields);
   });
@@ -162,6 +167,7 @@ describe('an http job request', () => {
     ['loopback', 'http://127.0.0.1:8080/', 'loopback'],
     ['a localhost name', 'http://localhost./x', 'loopback'],
     ['credentials in the URL', 'https://user:pass@hooks.example.com/x', 'credentials'],
+    ['characters a URI does not have', 'https://hooks.example.com/a b', 'invalid_format'],
   ])('refuses %s in payload.url at the edge', (_name, url, code) => {
     let issues: { field: string; code: string }[] = [];
     try {

@@ -13,6 +13,10 @@ import {
   createJobChangeHub,
   createKafka,
   createKafkaEventPublisher,
+  createKafkaSchedulePublisher,
+  createScheduleCache,
+  ensureScheduleIndexes,
+  scheduleCollections,
   createLogger,
   createMetricsRegistry,
   ensureConfiguredTopics,
@@ -47,14 +51,26 @@ async function run() {
     topic: topics.events,
     timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
   });
+  const schedulePublisher = createKafkaSchedulePublisher(kafka, {
+    topic: topics.schedules,
+    timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+  });
   const admin = kafka.admin();
   const redis = connectRedis(config.REDIS_URL, { pipelineConcurrentCommands: true });
   const subscriber = connectRedis(config.REDIS_URL);
   const mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-  await Promise.all([publisher.connect(), admin.connect(), redis.connect(), subscriber.connect()]);
+  await Promise.all([
+    publisher.connect(),
+    schedulePublisher.connect(),
+    admin.connect(),
+    redis.connect(),
+    subscriber.connect(),
+  ]);
   await ensureConfiguredTopics(admin, config, logger);
   const collections = joblineCollections(mongo.db);
   await ensureIndexes(collections);
+  const schedules = scheduleCollections(mongo.db);
+  await ensureScheduleIndexes(schedules);
   const apiTokens = apiTokensCollection(mongo.db);
   await ensureTokenIndexes(apiTokens);
   const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
@@ -84,6 +100,14 @@ async function run() {
     streams,
     blobs,
     callbackSigningKey: config.CALLBACK_SIGNING_KEY,
+    schedules: {
+      publisher: schedulePublisher,
+      cache: createScheduleCache(redis, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        ttlSeconds: config.JOB_CACHE_TTL_SECONDS,
+      }),
+      schedules: schedules.schedules,
+    },
     stats: (tenantId, window) => readJobStats(collections.jobs, tenantId, window),
     data: {
       blobs,
@@ -140,6 +164,7 @@ async function run() {
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), ops?.close()]);
     await Promise.allSettled([
       publisher.disconnect(),
+      schedulePublisher.disconnect(),
       admin.disconnect(),
       redis.quit(),
       hub.close(),

@@ -19,6 +19,7 @@ import { streamJob, streamJobs } from './job-streams';
 import { getJobStats } from './job-stats';
 import { JOBS_OPERATIONS } from './jobs-router';
 import { ProblemDetails, problemStatus } from './problem-details';
+import { SCHEDULES_OPERATIONS } from './schedules-router';
 import { TIMERS_OPERATIONS } from './timers-router';
 
 export type OpenApiOptions = ApiOptions;
@@ -37,6 +38,7 @@ export function apiOperations(): ApiOperation[] {
     streamJobs,
     getJobStats,
     ...TIMERS_OPERATIONS,
+    ...SCHEDULES_OPERATIONS,
     ...IMPORTS_OPERATIONS,
     ...EXPORTS_OPERATIONS,
     getCallbackSecret,
@@ -304,6 +306,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         name: 'timers',
         description:
           'a URL called once when due: an `http` job that POSTs `{id, payload}`; cancel it with POST /v1/jobs/{id}/cancel',
+      },
+      {
+        name: 'schedules',
+        description:
+          'cron or interval schedules that create a job at each fire time, with catch-up and overlap policies',
       },
       { name: 'imports', description: 'bulk data and book imports' },
       { name: 'exports', description: 'bulk data and book exports, and their files' },

@@ -4,6 +4,7 @@ JSON Schema cannot state a rule that depends on the clock, on a value the server
 request: a job or timer may be due at most a year ahead, and the job figures look back at most seven days (the
 clock); `cursor` must be a page's `nextCursor` (issued by the server); books are imported from an upload with a Markdown or EPUB name or type, never from `{url}` (the query
 and the body together). The document says so in its descriptions, and the producer refuses such requests with 400.
+A schedule's cron expression and time zone must be ones the producer reads, and its end must come after its start.
 So that the fuzzer's schema-valid requests stay valid, this hook moves the few that break those rules back inside
 them, before they are sent; it leaves invalid requests alone, which the producer must still refuse.
 """
@@ -43,6 +44,33 @@ def _timer_duration_within_horizon(timer):
             timer[unit] = 1
 
 
+# A cron expression and a time zone the producer reads; JSON Schema can only say "a string".
+SCHEDULE_CRON = "0 */5 * * * *"
+SCHEDULE_TIME_ZONE = "Europe/Berlin"
+
+
+def _schedule_within_rules(schedule, creating):
+    """A schedule's cron and time zone become ones the producer reads, and its end comes after its start. Created
+    schedules start paused, so that the fuzzer's schedules create no jobs while it runs."""
+    if not isinstance(schedule, dict):
+        return
+    if "cron" in schedule:
+        schedule["cron"] = SCHEDULE_CRON
+    if "timeZone" in schedule:
+        schedule["timeZone"] = SCHEDULE_TIME_ZONE
+        # A schedule changed may fire by interval: a time zone goes with a cron expression.
+        schedule.setdefault("cron", SCHEDULE_CRON)
+    # A change of one of the dates is checked against the other as the schedule has it: change both, or clear one.
+    if not creating and ("startAt" in schedule) != ("endAt" in schedule):
+        schedule.setdefault("startAt", None)
+        schedule.setdefault("endAt", None)
+    start, end = _parse_instant(schedule.get("startAt")), _parse_instant(schedule.get("endAt"))
+    if start is not None and end is not None and start.tzinfo and end.tzinfo and end <= start:
+        del schedule["endAt"]
+    if creating or schedule.get("paused") is False:
+        schedule["paused"] = True
+
+
 def _stats_window_within_rules(query):
     """`GET /v1/stats` looks back at most seven days, in at most 1,440 buckets: a `since` is an hour ago instead."""
     if isinstance(query, dict) and "since" in query:
@@ -67,6 +95,10 @@ def before_call(context, case, kwargs):
     elif method == "POST" and path == "/v1/timers":
         _within_horizon(case.body)
         _timer_duration_within_horizon(case.body)
+    elif path == "/v1/schedules" and method == "POST":
+        _schedule_within_rules(case.body, creating=True)
+    elif path == "/v1/schedules/{id}" and method == "PATCH":
+        _schedule_within_rules(case.body, creating=False)
     elif method == "POST" and path == "/v1/imports" and isinstance(case.query, dict):
         if case.query.get("resource") == "books":
             case.query.clear()

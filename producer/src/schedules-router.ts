@@ -1,0 +1,236 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import {
+  JoblineError,
+  decideSchedule,
+  foldScheduleEvents,
+  scheduleFromDocument,
+  timeOrderedId,
+  type Logger,
+  type Schedule,
+  type ScheduleCache,
+  type ScheduleCommand,
+  type ScheduleDocument,
+  type SchedulePublisher,
+} from '@jobline/libs';
+import type { Collection } from 'mongodb';
+import { LOCATION_HEADER, json, named, operation, route, type ApiLink } from './api-operation';
+import { tenantOf } from './auth';
+import type { JobRequestLimits } from './create-job-request';
+import { toFieldIssues } from './create-job-request';
+import {
+  CreateScheduleRequest,
+  ScheduleView,
+  UpdateScheduleRequest,
+  parseCreateSchedule,
+  parseUpdateSchedule,
+  recentFires,
+  toScheduleView,
+} from './create-schedule-request';
+import type { JobReader } from './job-reader';
+import { jsonBody } from './jobs-router';
+
+export interface SchedulesRouterDeps {
+  publisher: SchedulePublisher;
+  cache: ScheduleCache;
+  /** The `schedules` projection. */
+  schedules: Collection<ScheduleDocument>;
+  reader: JobReader;
+  limits: JobRequestLimits;
+  logger: Logger;
+  now: () => Date;
+}
+
+export const SCHEDULES_PATH = '/v1/schedules';
+
+const ScheduleIdPath = z.object({
+  id: z.uuid().describe('the schedule id (a UUID); another tenant’s schedule, and a deleted one, answer 404'),
+});
+const ScheduleViewBody = named('ScheduleView', ScheduleView);
+const SCHEDULE_LINKS: Record<string, ApiLink> = Object.fromEntries(
+  ['getSchedule', 'updateSchedule', 'deleteSchedule'].map((operationId) => [
+    operationId.replace(/^./, (c) => c.toUpperCase()),
+    { operationId, parameters: { id: '$response.body#/id' } },
+  ]),
+);
+const CHANGE_ERRORS = ['VALIDATION_FAILED', 'UNSUPPORTED_MEDIA_TYPE', 'KAFKA_UNAVAILABLE'] as const;
+
+const ListSchedulesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('schedules per page'),
+  cursor: z.uuid().optional().describe('`nextCursor` of the previous page'),
+});
+const SchedulePage = named(
+  'SchedulePage',
+  z.object({
+    items: z.array(ScheduleViewBody),
+    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+  }),
+);
+
+const createSchedule = operation('post', SCHEDULES_PATH, {
+  operationId: 'createSchedule',
+  summary: 'Create a schedule',
+  description:
+    'A schedule creates a job at each fire time of a cron expression (5 or 6 fields, in an IANA time zone) or of a ' +
+    'fixed interval, between `startAt` and `endAt`. Each fire’s job id is derived from the schedule and the fire ' +
+    'time, so a fire never creates two jobs; its metadata names the schedule (`jobline-schedule`) and the fire time ' +
+    '(`jobline-fire-at`). Answers once the ScheduleCreated event is in Kafka (acks=-1).',
+  tags: ['schedules'],
+  body: { required: true, ...json(named('CreateScheduleRequest', CreateScheduleRequest)) },
+  responses: {
+    '201': {
+      description: 'the schedule is in Kafka',
+      headers: LOCATION_HEADER('schedule'),
+      ...json(ScheduleViewBody),
+      links: SCHEDULE_LINKS,
+    },
+  },
+  errors: [...CHANGE_ERRORS],
+});
+
+const listSchedules = operation('get', SCHEDULES_PATH, {
+  operationId: 'listSchedules',
+  summary: 'List schedules',
+  description: 'The tenant’s schedules in the projection, oldest first, one page at a time. Deleted ones are left out.',
+  tags: ['schedules'],
+  query: ListSchedulesQuery,
+  responses: { '200': { description: 'one page of schedules', ...json(SchedulePage) } },
+  errors: ['VALIDATION_FAILED'],
+});
+
+const getSchedule = operation('get', `${SCHEDULES_PATH}/{id}`, {
+  operationId: 'getSchedule',
+  summary: 'A schedule, its next fire times and its recent jobs',
+  tags: ['schedules'],
+  path: ScheduleIdPath,
+  responses: { '200': { description: 'the schedule', ...json(ScheduleViewBody), links: SCHEDULE_LINKS } },
+  errors: ['SCHEDULE_NOT_FOUND'],
+});
+
+const updateSchedule = operation('patch', `${SCHEDULES_PATH}/{id}`, {
+  operationId: 'updateSchedule',
+  summary: 'Change a schedule: its trigger, job, dates, policies, or pause and resume it',
+  description:
+    'Fields left out keep their values. A new trigger or new dates apply from now on: fires before the change are ' +
+    'not caught up on; nor are those due while the schedule was paused. Changes made at the same moment are applied ' +
+    'in the order Kafka has them; a change decided on a state that another had already replaced is dropped. Answers ' +
+    'once the events are in Kafka (acks=-1).',
+  tags: ['schedules'],
+  path: ScheduleIdPath,
+  body: { required: true, ...json(named('UpdateScheduleRequest', UpdateScheduleRequest)) },
+  responses: {
+    '200': { description: 'the schedule after the change', ...json(ScheduleViewBody), links: SCHEDULE_LINKS },
+  },
+  errors: [...CHANGE_ERRORS, 'SCHEDULE_NOT_FOUND'],
+});
+
+const deleteSchedule = operation('delete', `${SCHEDULES_PATH}/{id}`, {
+  operationId: 'deleteSchedule',
+  summary: 'Delete a schedule',
+  description: 'It fires no more; jobs it created are left as they are. Answers once ScheduleDeleted is in Kafka.',
+  tags: ['schedules'],
+  path: ScheduleIdPath,
+  responses: { '204': { description: 'the schedule is deleted' } },
+  errors: ['SCHEDULE_NOT_FOUND', 'KAFKA_UNAVAILABLE'],
+});
+
+/** The operations of `/v1/schedules`, as the router serves them. */
+export const SCHEDULES_OPERATIONS = [createSchedule, listSchedules, getSchedule, updateSchedule, deleteSchedule];
+
+/**
+ * `/v1/schedules`: every change is decided on the schedule's latest state (`decideSchedule`), published to
+ * `jobline.schedule-events`, and cached at its new revision, so that a read right after it finds it before the
+ * persister has folded it into MongoDB. The runners fire schedules (see `schedule-firer.ts` in the runner).
+ */
+export function schedulesRouter(deps: SchedulesRouterDeps): Router {
+  const router = Router();
+
+  /** The schedule's latest state: the newer of the cached and the projected one; null for none, or a deleted one. */
+  async function load(req: Request): Promise<Schedule> {
+    const tenantId = tenantOf(req);
+    const id = z.uuid().safeParse(req.params.id);
+    if (id.success) {
+      const [cached, doc] = await Promise.all([
+        deps.cache.get(tenantId, id.data).catch((err: unknown) => {
+          deps.logger.warn('schedule cache read failed; reading MongoDB', { err });
+          return null;
+        }),
+        deps.schedules.findOne({ _id: id.data, tenantId }),
+      ]);
+      const projected = doc ? scheduleFromDocument(doc) : null;
+      const latest = cached && (!projected || cached.revision > projected.revision) ? cached : projected;
+      if (latest && latest.status !== 'deleted') return latest;
+    }
+    throw new JoblineError('SCHEDULE_NOT_FOUND', `no schedule ${req.params.id}`);
+  }
+
+  /** Publishes what a command decides, caches the result, and returns it. */
+  async function carryOut(command: ScheduleCommand, current: Schedule | null, id: string, tenantId: string) {
+    const events = decideSchedule(command, current, { scheduleId: id, tenantId, source: 'producer', now: deps.now() });
+    if (events.length === 0) return current!;
+    await deps.publisher.publish(events);
+    const next = foldScheduleEvents(events, current)!;
+    await deps.cache.putNewer([next]).catch((err: unknown) => {
+      deps.logger.warn('schedule cache write failed; reads will use MongoDB', { scheduleId: id, err });
+    });
+    return next;
+  }
+
+  async function view(schedule: Schedule) {
+    const now = deps.now().getTime();
+    const fires = recentFires(schedule, now);
+    const jobs = await Promise.all(fires.map((fire) => deps.reader.find(schedule.tenantId, fire.id)));
+    const recent = fires.flatMap((fire, i) => {
+      const job = jobs[i];
+      return job ? [{ id: fire.id, fireAt: new Date(fire.fireAt).toISOString(), status: job.status }] : [];
+    });
+    return toScheduleView(schedule, now, recent);
+  }
+
+  route(router, SCHEDULES_PATH, createSchedule, async (req, res) => {
+    const tenantId = tenantOf(req);
+    const { definition, paused } = parseCreateSchedule(jsonBody(req), deps.limits, tenantId, deps.now());
+    const id = timeOrderedId();
+    const schedule = await carryOut({ type: 'CreateSchedule', definition, paused }, null, id, tenantId);
+    res.status(201).location(`${req.baseUrl}/${id}`).json(toScheduleView(schedule, deps.now().getTime()));
+  });
+
+  route(router, SCHEDULES_PATH, listSchedules, async (req, res) => {
+    const query = ListSchedulesQuery.safeParse(req.query);
+    if (!query.success) {
+      throw new JoblineError('VALIDATION_FAILED', 'the query is invalid', { details: toFieldIssues(query.error) });
+    }
+    const { limit, cursor } = query.data;
+    const docs = await deps.schedules
+      .find({ tenantId: tenantOf(req), status: { $ne: 'deleted' }, ...(cursor ? { _id: { $gt: cursor } } : {}) })
+      .sort({ _id: 1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = docs.slice(0, limit);
+    const now = deps.now().getTime();
+    res.json({
+      items: page.map((doc) => toScheduleView(scheduleFromDocument(doc), now)),
+      nextCursor: docs.length > limit ? page.at(-1)!._id : null,
+    });
+  });
+
+  route(router, SCHEDULES_PATH, getSchedule, async (req, res) => {
+    res.json(await view(await load(req)));
+  });
+
+  route(router, SCHEDULES_PATH, updateSchedule, async (req, res) => {
+    const body = jsonBody(req);
+    const current = await load(req);
+    const { definition, paused } = parseUpdateSchedule(body, current, deps.limits, deps.now());
+    const next = await carryOut({ type: 'ChangeSchedule', definition, paused }, current, current.id, current.tenantId);
+    res.json(await view(next));
+  });
+
+  route(router, SCHEDULES_PATH, deleteSchedule, async (req, res) => {
+    const current = await load(req);
+    await carryOut({ type: 'DeleteSchedule' }, current, current.id, current.tenantId);
+    res.status(204).end();
+  });
+
+  return router;
+}
