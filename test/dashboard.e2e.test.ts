@@ -255,8 +255,11 @@ describe('dashboard at /ui', () => {
     await page.locator('[data-job-id][data-status="cancelled"]').first().waitFor({ timeout: 20_000 });
   });
 
-  it('shows the overview with the work of the tests above', async () => {
+  it('shows the overview with the work of the tests above, and the runner at work', async () => {
+    const running = await api('/v1/jobs', { type: 'sleep', payload: { ms: 60_000 } });
+    await untilStatus(running.id, 'processing');
     await page.goto(`${jobline.base}/ui/`);
+    await page.getByTestId('runners').locator('[data-runner-id]').first().waitFor();
     const completed = page.getByTestId('stat-completed-in-the-hour').locator('[data-value]');
     await waitFor(async () => Number(await completed.getAttribute('data-value')) >= 3, {
       timeoutMs: 10_000,
@@ -264,6 +267,8 @@ describe('dashboard at /ui', () => {
     });
     await page.getByTestId('jobs-by-type').locator('[data-type="sleep"]').waitFor();
     await screenshot(page, 'overview');
+    await api(`/v1/jobs/${running.id}/cancel`, {});
+    await page.getByText('No runner is running a job of this tenant now.').waitFor({ timeout: 20_000 });
   });
 
   it('fits a 390 px wide screen, in dark mode, with the menu behind a button', async () => {

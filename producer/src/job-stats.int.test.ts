@@ -20,6 +20,7 @@ function job(
   status: JobStatus,
   finishedAt: Date | null,
   errorCode: string | null = null,
+  runnerId: string | null = status === 'processing' ? 'runner-a' : null,
 ): JobDocument {
   const id = randomUUID();
   return {
@@ -43,7 +44,7 @@ function job(
     result: null,
     resultUrl: null,
     error: errorCode ? { code: errorCode, message: 'it broke', retryable: false } : null,
-    runnerId: null,
+    runnerId,
     cancelRequestedAt: null,
     deadLetteredAt: null,
     createdAt: minute(0).toISOString(),
@@ -69,6 +70,8 @@ describe('job figures from the jobs projection', () => {
       job('t', 'sleep', 'pending', null),
       job('t', 'http', 'scheduled', null),
       job('t', 'http', 'processing', null),
+      job('t', 'sleep', 'processing', null, null, 'runner-b'),
+      job('t', 'sleep', 'processing', null, null, 'runner-b'),
       job('t', 'http', 'failed', minute(-90), 'OUTBOUND_TIMEOUT'),
       job('t', 'http', 'failed', minute(5, 10), 'OUTBOUND_TIMEOUT'),
       job('t', 'sleep', 'failed', minute(6), 'HANDLER_FAILED'),
@@ -97,7 +100,12 @@ describe('job figures from the jobs projection', () => {
       { type: 'http', status: 'processing', count: 1 },
       { type: 'http', status: 'failed', count: 2 },
       { type: 'sleep', status: 'pending', count: 2 },
+      { type: 'sleep', status: 'processing', count: 2 },
       { type: 'sleep', status: 'failed', count: 1 },
+    ]);
+    expect(stats.runners).toEqual([
+      { runnerId: 'runner-b', processing: 2 },
+      { runnerId: 'runner-a', processing: 1 },
     ]);
     expect(stats.deadLetters).toEqual([
       { type: 'http', code: 'OUTBOUND_TIMEOUT', count: 2 },
@@ -124,7 +132,7 @@ describe('job figures from the jobs projection', () => {
       until: minute(1),
       bucketMs: 10_000,
     });
-    expect(stats).toMatchObject({ current: [], finished: [], deadLetters: [] });
+    expect(stats).toMatchObject({ current: [], finished: [], deadLetters: [], runners: [] });
     expect(stats.throughput.map((b) => b.completed)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 

@@ -62,6 +62,9 @@ export const JobStats = named(
         }),
       )
       .describe('jobs that finished, per bucket of the window, oldest first; empty buckets included'),
+    runners: z
+      .array(z.object({ runnerId: z.string(), processing: z.number().int().min(1) }))
+      .describe('the runners running the tenant’s jobs now, each with how many of them, most first'),
   }),
 );
 export type JobStats = z.infer<typeof JobStats>;
@@ -88,10 +91,12 @@ export interface StatsWindow {
 type OpenGroup = { _id: { type: string; status: JobStatus }; count: number };
 type DeadLetterGroup = { _id: { type: string; code: string | null }; count: number };
 type FinishedGroup = { _id: { type: string; status: JobStatus; bucket: number }; count: number };
+type RunnerGroup = { _id: string | null; count: number };
 
 /**
  * The figures of `GET /v1/stats`, as three aggregations on the `jobs` projection:
- * - open jobs through the `{tenantId, status, …}` index, so that only the backlog and the dead letters are read;
+ * - open jobs through the `{tenantId, status, …}` index, so that only the backlog and the dead letters are read
+ *   (the jobs processing now also name their runners);
  * - finished jobs through `{tenantId, finishedAt, status, type}`, which covers the query: the window's index keys
  *   alone, no document. Buckets are computed from the instant (`$toDate`), which MongoDB and the local stack's
  *   document store both evaluate.
@@ -102,7 +107,7 @@ export async function readJobStats(
   window: StatsWindow,
 ): Promise<Omit<JobStats, 'tenantId'>> {
   const { since, until, bucketMs } = window;
-  const [open, deadLetters, finished] = await Promise.all([
+  const [open, deadLetters, running, finished] = await Promise.all([
     jobs
       .aggregate<OpenGroup>([
         { $match: { tenantId, status: { $in: [...OPEN_STATUSES] } } },
@@ -113,6 +118,12 @@ export async function readJobStats(
       .aggregate<DeadLetterGroup>([
         { $match: { tenantId, status: 'failed' } },
         { $group: { _id: { type: '$type', code: '$error.code' }, count: { $sum: 1 } } },
+      ])
+      .toArray(),
+    jobs
+      .aggregate<RunnerGroup>([
+        { $match: { tenantId, status: 'processing' } },
+        { $group: { _id: '$runnerId', count: { $sum: 1 } } },
       ])
       .toArray(),
     jobs
@@ -172,6 +183,9 @@ export async function readJobStats(
       .map(({ _id, count }) => ({ type: _id.type, code: _id.code ?? 'none', count }))
       .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type) || a.code.localeCompare(b.code)),
     throughput,
+    runners: running
+      .flatMap(({ _id, count }) => (_id === null ? [] : [{ runnerId: _id, processing: count }]))
+      .sort((a, b) => b.processing - a.processing || a.runnerId.localeCompare(b.runnerId)),
   };
 }
 

@@ -109,6 +109,33 @@ export function OverviewPage() {
           of {completed + failed} finished jobs.
         </Text>
       </Paper>
+      <Paper withBorder p="md" data-testid="runners">
+        <Title order={2} size="h4" mb="sm">
+          Runners at work
+        </Title>
+        {data.runners.length === 0 ? (
+          <Text c="dimmed" size="sm">
+            No runner is running a job of this tenant now.
+          </Text>
+        ) : (
+          <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Runner</Table.Th>
+                <Table.Th>Jobs of this tenant running now</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {data.runners.map((r) => (
+                <Table.Tr key={r.runnerId} data-runner-id={r.runnerId}>
+                  <Table.Td ff="monospace">{r.runnerId}</Table.Td>
+                  <Table.Td>{r.processing}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Paper>
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="sm">
           Jobs by type and status
