@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { EVENT_SCHEMAS_DIR, generatedDocs } = createRequire(import.meta.url)('../producer/dist/generated-docs.js');
+const { EVENT_SCHEMAS_DIR, generatedDocs } = createRequire(import.meta.url)('../producer/dist/http/generated-docs.js');
 
 const files = generatedDocs();
 // A schema of a message that no longer exists must not linger.

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '@jobline/libs';
 import { ConsumerEnv } from '../consumer/src/config';
 import { ProducerEnv } from '../producer/src/config';
-import { ProblemDetails, problemStatus, problemType } from '../producer/src/problem-details';
+import { ProblemDetails, problemStatus, problemType } from '../producer/src/http/problem-details';
 import { RunnerEnv } from '../runner/src/config';
 import { IMAGES } from './containers';
 import { parseNginxConfig, type NginxDirective } from './nginx-config';

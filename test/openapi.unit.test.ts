@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { createLogger } from '@jobline/libs';
 import { createApp, type AppDeps } from '../producer/src/app';
-import { EVENT_SCHEMAS_DIR, generatedDocs } from '../producer/src/generated-docs';
-import { buildOpenApiDocument } from '../producer/src/openapi';
+import { EVENT_SCHEMAS_DIR, generatedDocs } from '../producer/src/http/generated-docs';
+import { buildOpenApiDocument } from '../producer/src/http/openapi';
 
 const root = join(__dirname, '..');
 const REGENERATE = 'the committed contract documents are stale: run `npm run openapi` and commit docs/';

@@ -1,4 +1,4 @@
-import { DEFAULT_RESTART_POLICY as PRODUCER_WORKERS_POLICY } from '../producer/src/cluster-supervisor';
+import { DEFAULT_RESTART_POLICY as PRODUCER_WORKERS_POLICY } from '../producer/src/cluster/cluster-supervisor';
 import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from '../scripts/restart-backoff.cjs';
 
 describe('decideRestart (npm start restarting a service that exited)', () => {

@@ -11,7 +11,7 @@ import {
 } from '@jobline/libs';
 import { metricValue, readJson, tapEvents, testInfra, waitFor } from '@jobline/libs/testing';
 import type { AppDeps } from './app';
-import { createProducerMetrics } from './request-telemetry';
+import { createProducerMetrics } from './http/request-telemetry';
 import { listenApp, startTestApp, type ListeningApp, type TestApp } from './testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { InfraEnv, envInt, envList, loadConfig, type Env } from '@jobline/libs';
-import { parseApiTokens } from './auth';
+import { parseApiTokens } from './auth/auth';
 
 export const ProducerEnv = InfraEnv.extend({
   /** HTTP port. @defaultValue 3000 */

@@ -27,17 +27,17 @@ import {
   topicNames,
 } from '@jobline/libs';
 import { createApp } from './app';
-import { cachedTokenLookup } from './auth';
-import { answerOpsRequests } from './cluster-ops';
-import { runPrimary } from './cluster-primary';
-import { createIdempotencyStore } from './idempotency';
+import { cachedTokenLookup } from './auth/auth';
+import { answerOpsRequests } from './cluster/cluster-ops';
+import { runPrimary } from './cluster/cluster-primary';
+import { createIdempotencyStore } from './jobs/idempotency';
 import { loadProducerConfig } from './config';
-import { createJobReader } from './job-reader';
-import { readJobStats } from './job-stats';
-import { signedDownloadLinks } from './download-links';
-import { jobStreams } from './job-streams';
-import { createProducerMetrics } from './request-telemetry';
-import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './tokens';
+import { createJobReader } from './jobs/job-reader';
+import { readJobStats } from './jobs/job-stats';
+import { signedDownloadLinks } from './data/download-links';
+import { jobStreams } from './jobs/job-streams';
+import { createProducerMetrics } from './http/request-telemetry';
+import { apiTokensCollection, createTokenStore, ensureTokenIndexes } from './auth/tokens';
 
 async function run() {
   const config = loadProducerConfig();

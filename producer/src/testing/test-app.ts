@@ -20,8 +20,8 @@ import {
 import { testInfra, testNamespace } from '@jobline/libs/testing';
 import type { Redis } from 'ioredis';
 import { createApp, type AppDeps } from '../app';
-import { createIdempotencyStore } from '../idempotency';
-import { createJobReader } from '../job-reader';
+import { createIdempotencyStore } from '../jobs/idempotency';
+import { createJobReader } from '../jobs/job-reader';
 
 /** A producer app listening on a free local port, for a test to call over HTTP. */
 export interface ListeningApp {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileBlobStore, dataCollections, ensureDataIndexes, type BlobStore } from '@jobline/libs';
 import type { AppDeps } from '../app';
-import { signedDownloadLinks } from '../download-links';
+import { signedDownloadLinks } from '../data/download-links';
 import type { TestStores } from './test-app';
 
 /**

@@ -1,5 +1,5 @@
 import { isJoblineError, toJobView, evolve, parseOutboundAllowList, type JobView } from '@jobline/libs';
-import { jobRequestedEvent, MAX_SCHEDULE_AHEAD_MS, type JobRequestLimits } from './create-job-request';
+import { jobRequestedEvent, MAX_SCHEDULE_AHEAD_MS, type JobRequestLimits } from '../jobs/create-job-request';
 import { parseCreateTimer, TIMER_METADATA_KEY, toTimerView } from './create-timer-request';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');

@@ -14,7 +14,7 @@ import {
   toFieldIssues,
   type CreateJobRequest,
   type JobRequestLimits,
-} from './create-job-request';
+} from '../jobs/create-job-request';
 
 /** The metadata entry that makes an `http` job a timer; its value is the instant the timer is due. */
 export const TIMER_METADATA_KEY = `${RESERVED_METADATA_PREFIX}timer`;

@@ -25,8 +25,8 @@ import {
   named,
   operation,
   route,
-} from './api-operation';
-import { tenantOf } from './auth';
+} from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 import {
   CreateJobRequestByType,
   DEFAULT_MAX_PAYLOAD_BYTES,

@@ -1,7 +1,7 @@
 import { Registry, startOpsServer, type Logger } from '@jobline/libs';
 import { clusterOps } from './cluster-ops';
 import { createSupervisorMetrics, superviseWorkers } from './cluster-supervisor';
-import type { ProducerConfig } from './config';
+import type { ProducerConfig } from '../config';
 
 /**
  * The primary of a producer with `PRODUCER_WORKERS` > 1: it holds no connection to Kafka, MongoDB or Redis, forks the

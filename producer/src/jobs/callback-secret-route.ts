@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { CALLBACK_DELIVERY_HEADER, CALLBACK_SIGNATURE_HEADER, tenantCallbackSecret } from '@jobline/libs';
-import { json, named, operation } from './api-operation';
-import { tenantOf } from './auth';
+import { json, named, operation } from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 
 export const CallbackSecret = z.object({
   secret: z.string(),

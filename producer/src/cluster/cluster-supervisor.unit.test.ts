@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { decideAfterExit, type ExitDecision, type SlotHistory } from './cluster-supervisor';
-import { loadProducerConfig } from './config';
+import { loadProducerConfig } from '../config';
 
 const policy = { baseDelayMs: 1000, maxDelayMs: 8000, maxStartFailures: 3, stableAfterMs: 30_000 };
 const fresh: SlotHistory = { failures: 0, startFailures: 0 };

@@ -18,7 +18,7 @@ import {
   BookImportPayload,
   timeOrderedId,
 } from '@jobline/libs';
-import type { AcceptJobs } from './accept-jobs';
+import type { AcceptJobs } from '../jobs/accept-jobs';
 import {
   CREATION_ERRORS,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -29,13 +29,13 @@ import {
   named,
   operation,
   route,
-} from './api-operation';
-import { tenantOf } from './auth';
-import { parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
-import type { JobReader } from './job-reader';
-import { JobIdPath } from './jobs-router';
-import { jobListOperation, jobListRoute } from './job-list-route';
-import { queryIssues } from './list-jobs-query';
+} from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
+import { parseCreateJob, toFieldIssues, type JobRequestLimits } from '../jobs/create-job-request';
+import type { JobReader } from '../jobs/job-reader';
+import { JobIdPath } from '../jobs/jobs-router';
+import { jobListOperation, jobListRoute } from '../jobs/job-list-route';
+import { queryIssues } from '../jobs/list-jobs-query';
 
 export interface ImportsRouterDeps {
   acceptJobs: AcceptJobs;

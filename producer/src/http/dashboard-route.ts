@@ -5,8 +5,8 @@ import helmet from 'helmet';
 import { JoblineError } from '@jobline/libs';
 import { operation, route } from './api-operation';
 
-/** Where `npm run build` puts the dashboard, seen from the producer's build output (`producer/dist`). */
-export const DEFAULT_DASHBOARD_DIR = join(__dirname, '..', '..', 'dashboard', 'dist');
+/** Where `npm run build` puts the dashboard, seen from the producer's build output (`producer/dist/http`). */
+export const DEFAULT_DASHBOARD_DIR = join(__dirname, '..', '..', '..', 'dashboard', 'dist');
 export const DASHBOARD_PATH = '/ui';
 
 export const getDashboard = operation('get', DASHBOARD_PATH, {

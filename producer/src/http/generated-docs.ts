@@ -1,5 +1,5 @@
 import { kafkaMessageJsonSchemas } from '@jobline/libs';
-import { loadProducerConfig } from './config';
+import { loadProducerConfig } from '../config';
 import { buildOpenApiDocument } from './openapi';
 
 /** Where the committed contract documents live, relative to the repository root. */

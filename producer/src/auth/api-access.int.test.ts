@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { connectRedis, createLogger } from '@jobline/libs';
 import { readJson, waitFor } from '@jobline/libs/testing';
-import type { AppDeps } from './app';
+import type { AppDeps } from '../app';
 import { cachedTokenLookup } from './auth';
-import { startTestApp, type TestApp } from './testing/test-app';
+import { startTestApp, type TestApp } from '../testing/test-app';
 import { apiTokensCollection, createTokenStore, ensureTokenIndexes, type TokenStore } from './tokens';
 
 const logger = createLogger({ service: 'test', level: 'error' });

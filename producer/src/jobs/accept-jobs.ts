@@ -9,11 +9,11 @@ import {
   type Logger,
   timeOrderedId,
 } from '@jobline/libs';
-import { tenantOf } from './auth';
+import { tenantOf } from '../auth/auth';
 import { jobRequestedEvent, parseIdempotencyKey, type CreateJobRequest } from './create-job-request';
 import { hashRequest, type IdempotencyStore } from './idempotency';
 import type { JobReader } from './job-reader';
-import type { ProducerMetrics } from './request-telemetry';
+import type { ProducerMetrics } from '../http/request-telemetry';
 
 export interface JobAcceptorDeps {
   publisher: EventPublisher;

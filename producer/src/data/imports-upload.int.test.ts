@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { JoblineError, createLogger, type BlobStore } from '@jobline/libs';
 import { readJson, waitFor } from '@jobline/libs/testing';
-import { ProblemDetails } from './problem-details';
-import { startTestApp, type TestApp } from './testing/test-app';
-import { startTestData, type TestData } from './testing/test-data';
+import { ProblemDetails } from '../http/problem-details';
+import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestData, type TestData } from '../testing/test-data';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const BOUNDARY = 'jobline-test-boundary';

@@ -14,10 +14,10 @@ import {
   type SchedulePublisher,
 } from '@jobline/libs';
 import type { Collection } from 'mongodb';
-import { LOCATION_HEADER, json, named, operation, route, type ApiLink } from './api-operation';
-import { tenantOf } from './auth';
-import type { JobRequestLimits } from './create-job-request';
-import { toFieldIssues } from './create-job-request';
+import { LOCATION_HEADER, json, named, operation, route, type ApiLink } from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
+import type { JobRequestLimits } from '../jobs/create-job-request';
+import { toFieldIssues } from '../jobs/create-job-request';
 import {
   CreateScheduleRequest,
   ScheduleView,
@@ -27,8 +27,8 @@ import {
   recentFires,
   toScheduleView,
 } from './create-schedule-request';
-import type { JobReader } from './job-reader';
-import { jsonBody } from './jobs-router';
+import type { JobReader } from '../jobs/job-reader';
+import { jsonBody } from '../jobs/jobs-router';
 
 export interface SchedulesRouterDeps {
   publisher: SchedulePublisher;

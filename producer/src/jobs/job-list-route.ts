@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { JobView } from '@jobline/libs';
 import { z } from 'zod';
-import { json, named, operation, type ApiOperation, type ApiOperationSpec } from './api-operation';
-import { tenantOf } from './auth';
+import { json, named, operation, type ApiOperation, type ApiOperationSpec } from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 import type { JobReader } from './job-reader';
 import { encodeCursor, listJobsParams, parseListJobsQuery } from './list-jobs-query';
 

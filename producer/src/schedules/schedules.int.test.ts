@@ -14,7 +14,7 @@ import {
 } from '@jobline/libs';
 import { aJobRequested, aScheduleCreated, readJson, waitFor } from '@jobline/libs/testing';
 import type { Consumer } from 'kafkajs';
-import { startTestApp, type TestApp } from './testing/test-app';
+import { startTestApp, type TestApp } from '../testing/test-app';
 
 describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
   let stack: TestApp;

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { createLogger } from '@jobline/libs';
-import { ProblemDetails } from './problem-details';
-import { startTestApp, type TestApp } from './testing/test-app';
+import { ProblemDetails } from '../http/problem-details';
+import { startTestApp, type TestApp } from '../testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const BATCH_MAX_JOBS = 5;

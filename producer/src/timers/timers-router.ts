@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { JoblineError, timeOrderedId } from '@jobline/libs';
-import type { AcceptJobs } from './accept-jobs';
+import type { AcceptJobs } from '../jobs/accept-jobs';
 import {
   CREATION_ERRORS,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -12,10 +12,10 @@ import {
   named,
   operation,
   route,
-} from './api-operation';
-import { tenantOf } from './auth';
+} from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 import { CreateTimerRequest, TimerView, parseCreateTimer, toTimerView } from './create-timer-request';
-import { JobIdPath, jobRequestLimits, jsonBody, type JobsRouterDeps } from './jobs-router';
+import { JobIdPath, jobRequestLimits, jsonBody, type JobsRouterDeps } from '../jobs/jobs-router';
 
 const TimerId = z.uuid();
 

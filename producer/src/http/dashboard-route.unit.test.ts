@@ -71,7 +71,7 @@ describe('the dashboard at /ui', () => {
 });
 
 describe('the Docker image', () => {
-  const root = join(__dirname, '..', '..');
+  const root = join(__dirname, '..', '..', '..');
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
   it('builds the dashboard from what its build reads, and ships its files where the producer looks', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, evolve } from '@jobline/libs';
 import { readJson, tapEvents } from '@jobline/libs/testing';
 import { MAX_PAYLOAD_DEPTH, jobRequestedEvent, parseCreateJob } from './create-job-request';
-import { startTestApp, type TestApp } from './testing/test-app';
+import { startTestApp, type TestApp } from '../testing/test-app';
 
 /** The bounds this app is configured with, small so that a test reaches them with small requests. */
 const MAX_BODY_BYTES = 16_384;

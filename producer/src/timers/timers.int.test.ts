@@ -1,5 +1,5 @@
 import { readJson, tapEvents } from '@jobline/libs/testing';
-import { startTestApp, type TestApp } from './testing/test-app';
+import { startTestApp, type TestApp } from '../testing/test-app';
 
 const HOOK = 'https://hooks.example.com/timers';
 

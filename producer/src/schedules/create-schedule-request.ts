@@ -24,7 +24,7 @@ import {
   parseCreateJob,
   toFieldIssues,
   type JobRequestLimits,
-} from './create-job-request';
+} from '../jobs/create-job-request';
 
 /** The longest interval: a year. */
 export const MAX_INTERVAL_MS = 366 * 24 * 3_600_000;

@@ -2,8 +2,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { createEventBuffer, createSession, type Session } from 'better-sse';
 import { z } from 'zod';
 import { JoblineError, isTerminal, type JobChange, type JobChangeHub, type JobView, type Logger } from '@jobline/libs';
-import { jobLinks, operation, type JsonObject } from './api-operation';
-import { tenantOf } from './auth';
+import { jobLinks, operation, type JsonObject } from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 import { JobIdPath } from './jobs-router';
 import { queryIssues } from './list-jobs-query';
 

@@ -13,7 +13,7 @@ import {
   JobView,
   type Logger,
 } from '@jobline/libs';
-import type { AcceptJobs } from './accept-jobs';
+import type { AcceptJobs } from '../jobs/accept-jobs';
 import {
   CREATION_ERRORS,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -24,13 +24,13 @@ import {
   named,
   operation,
   route,
-} from './api-operation';
-import { tenantOf } from './auth';
-import { NotifyRequest, parseCreateJob, toFieldIssues, type JobRequestLimits } from './create-job-request';
-import type { JobReader } from './job-reader';
-import { JobPage, METADATA_FILTERS, jobListRoute } from './job-list-route';
-import { JobIdPath, jsonBody } from './jobs-router';
-import { listJobsParams, queryIssues } from './list-jobs-query';
+} from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
+import { NotifyRequest, parseCreateJob, toFieldIssues, type JobRequestLimits } from '../jobs/create-job-request';
+import type { JobReader } from '../jobs/job-reader';
+import { JobPage, METADATA_FILTERS, jobListRoute } from '../jobs/job-list-route';
+import { JobIdPath, jsonBody } from '../jobs/jobs-router';
+import { listJobsParams, queryIssues } from '../jobs/list-jobs-query';
 
 /** Signed, expiring links to an export's file, usable without a token (to mail them, or to hand them to a browser). */
 export interface DownloadLinks {

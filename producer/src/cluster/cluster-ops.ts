@@ -7,7 +7,7 @@ import {
   type ReadinessChecks,
   type Registry,
 } from '@jobline/libs';
-import { ReadinessReport } from './health-reports';
+import { ReadinessReport } from '../http/health-reports';
 
 /**
  * With workers, the primary serves the ops port (`/metrics`, `/ready`) and asks the workers over the cluster's IPC

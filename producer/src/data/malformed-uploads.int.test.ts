@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { createLogger } from '@jobline/libs';
 import { readJson } from '@jobline/libs/testing';
-import { ProblemDetails } from './problem-details';
-import { startTestApp, type TestApp } from './testing/test-app';
-import { startTestData, type TestData } from './testing/test-data';
+import { ProblemDetails } from '../http/problem-details';
+import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestData, type TestData } from '../testing/test-data';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const BOUNDARY = 'jobline-property-boundary';

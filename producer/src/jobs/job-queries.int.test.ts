@@ -14,7 +14,7 @@ import {
 } from '@jobline/libs';
 import { readJson } from '@jobline/libs/testing';
 import { jobRequestedEvent, parseCreateJob } from './create-job-request';
-import { connectTestStores, listenApp, type ListeningApp, type TestStores } from './testing/test-app';
+import { connectTestStores, listenApp, type ListeningApp, type TestStores } from '../testing/test-app';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 

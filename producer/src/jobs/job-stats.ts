@@ -2,8 +2,8 @@ import type { RequestHandler } from 'express';
 import type { Collection, Document } from 'mongodb';
 import { z } from 'zod';
 import { JOB_STATUSES, JoblineError, type JobDocument, type JobStatus } from '@jobline/libs';
-import { json, named, operation } from './api-operation';
-import { tenantOf } from './auth';
+import { json, named, operation } from '../http/api-operation';
+import { tenantOf } from '../auth/auth';
 import { queryIssues } from './list-jobs-query';
 
 /** Statuses counted over every job of the tenant: the work not done yet, and the dead letters waiting for a redrive. */

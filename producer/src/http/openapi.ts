@@ -10,17 +10,17 @@ import {
   type ApiSchema,
   type JsonObject,
 } from './api-operation';
-import { getCallbackSecret } from './callback-secret-route';
+import { getCallbackSecret } from '../jobs/callback-secret-route';
 import { getDashboard } from './dashboard-route';
-import { EXPORTS_OPERATIONS } from './exports-router';
+import { EXPORTS_OPERATIONS } from '../data/exports-router';
 import { getHealth, getReadiness } from './health-reports';
-import { IMPORTS_OPERATIONS } from './imports-router';
-import { streamJob, streamJobs } from './job-streams';
-import { getJobStats } from './job-stats';
-import { JOBS_OPERATIONS } from './jobs-router';
+import { IMPORTS_OPERATIONS } from '../data/imports-router';
+import { streamJob, streamJobs } from '../jobs/job-streams';
+import { getJobStats } from '../jobs/job-stats';
+import { JOBS_OPERATIONS } from '../jobs/jobs-router';
 import { ProblemDetails, problemStatus } from './problem-details';
-import { SCHEDULES_OPERATIONS } from './schedules-router';
-import { TIMERS_OPERATIONS } from './timers-router';
+import { SCHEDULES_OPERATIONS } from '../schedules/schedules-router';
+import { TIMERS_OPERATIONS } from '../timers/timers-router';
 
 export type OpenApiOptions = ApiOptions;
 
