@@ -8,8 +8,9 @@
 //   (d) scheduled-job lateness beside BullMQ delayed jobs (bench/timers.mjs, which also runs alone);
 //   (e) replay: raw kafkajs consume rate of a fresh topic beside replay events/s (bench/replay.mjs, also alone);
 //   (f) data import and export: a generated NDJSON file of users imported and exported, rows/s and peak memory
-//       (bench/import-export.mjs, also alone).
-// Knobs: BENCH_PARTS (all: ingest,e2e,timers,replay,import), BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs,
+//       (bench/import-export.mjs, also alone);
+//   (g) schedule fire lateness with 1,000 schedules beside BullMQ job schedulers (bench/schedules.mjs, also alone).
+// Knobs: BENCH_PARTS (all: ingest,e2e,timers,replay,import,schedules), BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_JOBS (5000), and those of bench/timers.mjs,
 // bench/replay.mjs and bench/import-export.mjs (BENCH_IMPORT_ROWS, 1,000,000).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -35,6 +36,7 @@ import {
   startProcess,
   stopProcess,
 } from './harness.mjs';
+import { benchSchedules } from './schedules.mjs';
 import { benchTimers } from './timers.mjs';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -246,8 +248,10 @@ async function benchBullmqEndToEnd() {
 
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
-/** BENCH_PARTS picks parts (comma-separated: ingest, e2e, timers, replay, import); all by default. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'ingest,e2e,timers,replay,import').split(',').map((p) => p.trim()));
+/** BENCH_PARTS picks parts (comma-separated: ingest, e2e, timers, replay, import, schedules); all by default. */
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? 'ingest,e2e,timers,replay,import,schedules').split(',').map((p) => p.trim()),
+);
 const part = (name, run) => (PARTS.has(name) ? run() : undefined);
 
 async function main() {
@@ -263,6 +267,7 @@ async function main() {
   const timers = await part('timers', () => benchTimers());
   const replay = await part('replay', () => benchReplay({ log }));
   const dataImportExport = await part('import', () => (log('(f) data import and export'), benchImportExport({ log })));
+  const schedules = await part('schedules', () => benchSchedules());
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { durationSeconds: DURATION_S, connections: CONNECTIONS, jobs: JOBS },
@@ -285,6 +290,7 @@ async function main() {
     timers,
     replay,
     dataImportExport,
+    schedules,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
