@@ -389,6 +389,26 @@ describe('runner consumer against Kafka', () => {
     expect(lookups).not.toContain(due.jobId);
   });
 
+  it('aborts a running job whose cancellation it reads in the log, with no announcement on Redis', async () => {
+    await runner.stop(1000);
+    runner = await startRunner('runner-cancel-log');
+    await runOne();
+    const job = requested('sleep', { ms: 60_000 });
+    await publisher.publish([job]);
+    await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+
+    await publisher.publish([
+      newEvent(
+        'JobCancelRequested',
+        { jobId: job.jobId, tenantId: 'acme', source: 'producer', now: new Date() },
+        { reason: null },
+      ),
+    ]);
+
+    await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCancelled'));
+    expect(tap.events.filter((e) => e.jobId === job.jobId).map((e) => e.type)).not.toContain('JobCompleted');
+  });
+
   it('runs an attempt once when it is asked for twice', async () => {
     await runner.stop(1000);
     runner = await startRunner('runner-twice');

@@ -394,6 +394,12 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
               const event = decoded.ok ? decoded.event : null;
               // Folded here, in log order, so that work waiting elsewhere sees each job's latest state.
               const known = event ? states.apply(batch.partition, offset, event) : undefined;
+              // The log is where a cancellation is sure to arrive; the Redis announcement only makes it sooner.
+              const cancelled = event?.type === 'JobCancelRequested' ? running.get(event.jobId) : undefined;
+              if (cancelled && !cancelled.signal.aborted) {
+                logger.info('aborting a cancelled job', { jobId: event!.jobId });
+                cancelled.abort();
+              }
               const wanted = event?.type === 'JobRequested' || event?.type === 'JobRetryRequested';
               const catchingUp = offset < catchUpEnd;
               take(
