@@ -215,4 +215,19 @@ describe('schedule firer against Kafka and MongoDB', () => {
     });
     expect(times).toBeGreaterThan(finishedAt);
   });
+  it('holds one fire back while the previous fire’s job runs (overlap bufferOne), and makes it once that job finished', async () => {
+    await startFirer();
+    const schedule = await createSchedule({ overlap: 'bufferOne' });
+    const [first] = await untilFired(schedule.scheduleId, 1);
+    const firstJob = scheduledJobId(schedule.scheduleId, first!);
+    await collections.jobs.updateOne({ _id: firstJob }, { $set: { status: 'processing' } });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const later = () => fireTimes(schedule.scheduleId).filter((t) => t > first!);
+    expect(later()).toEqual([]);
+
+    await collections.jobs.updateOne({ _id: firstJob }, { $set: { status: 'completed' } });
+    await waitFor(() => later().length > 0, { description: 'the buffered fire made' });
+    // The fire held back is the first that came due while the job ran; the others were dropped.
+    expect(later()).toEqual([first! + SECOND]);
+  });
 });
