@@ -24,7 +24,9 @@ export const BackoffPolicy = z.object({
 });
 export type BackoffPolicy = z.infer<typeof BackoffPolicy>;
 
-export const NotifySpec = z.object({ email: z.email() });
+// The address is checked by zod's email pattern, which the schema states; JSON Schema's `email` format is narrower
+// (no label may end in a hyphen), so stating it too would make the schema refuse events jobline writes.
+export const NotifySpec = z.object({ email: z.email().meta({ format: undefined }) });
 export type NotifySpec = z.infer<typeof NotifySpec>;
 
 const timestamp = z.iso.datetime({ offset: true });
