@@ -14,7 +14,7 @@ const TOKEN = 'contract-fuzz-token';
 
 function runSchemathesis(base: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SCHEMATHESIS, ['run', `${base}/openapi.json`, '--checks', 'all', '--no-color'], {
+    const child = spawn(SCHEMATHESIS, ['run', `${base}/openapi.json`, '--no-color'], {
       cwd: CONFIG_DIR,
       env: {
         PATH: process.env.PATH,

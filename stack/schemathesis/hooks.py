@@ -2,11 +2,12 @@
 
 JSON Schema cannot state a rule that depends on the clock, on a value the server issued, or on another part of the
 request: a job or timer may be due at most a year ahead, and the job figures look back at most seven days (the
-clock); `cursor` must be a page's `nextCursor` (issued by the server); books are imported from an upload with a Markdown or EPUB name or type, never from `{url}` (the query
-and the body together). The document says so in its descriptions, and the producer refuses such requests with 400.
-A schedule's cron expression and time zone must be ones the producer reads, and its end must come after its start.
-So that the fuzzer's schema-valid requests stay valid, this hook moves the few that break those rules back inside
-them, before they are sent; it leaves invalid requests alone, which the producer must still refuse.
+clock); `cursor` must be a page's `nextCursor` (issued by the server); books are imported from an upload with a
+Markdown or EPUB name or type, never from `{url}` (the query and the body together); an upload's other fields are
+ignored, but their names may not hold control characters (multipart framing). The document says so in its
+descriptions (but the last), and the producer refuses such requests with 400. A schedule's cron expression and time zone must be
+ones the producer reads, and its end must come after its start. So that the fuzzer's schema-valid requests stay
+valid, this hook moves the few that break those rules back inside them, before they are sent; it leaves invalid requests alone, which the producer must still refuse.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -77,6 +78,14 @@ def _stats_window_within_rules(query):
         query["since"] = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
 
 
+def _upload_fields_within_rules(case):
+    """An upload's fields other than `file` are ignored, but their names go into part headers, which may not hold
+    control characters: a generated upload drops the fields whose names do."""
+    if isinstance(case.body, dict):
+        for name in [name for name in case.body if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name)]:
+            del case.body[name]
+
+
 def _is_positive(case):
     meta = case.meta
     return meta is not None and meta.generation.mode.is_positive
@@ -99,10 +108,11 @@ def before_call(context, case, kwargs):
         _schedule_within_rules(case.body, creating=True)
     elif path == "/v1/schedules/{id}" and method == "PATCH":
         _schedule_within_rules(case.body, creating=False)
-    elif method == "POST" and path == "/v1/imports" and isinstance(case.query, dict):
-        if case.query.get("resource") == "books":
+    elif method == "POST" and path == "/v1/imports":
+        if isinstance(case.query, dict) and case.query.get("resource") == "books":
             case.query.clear()
             case.query["resource"] = "users"
+        _upload_fields_within_rules(case)
     elif method == "GET" and path == "/v1/stats":
         _stats_window_within_rules(case.query)
     if method == "GET" and isinstance(case.query, dict) and "cursor" in case.query:
