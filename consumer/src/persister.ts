@@ -78,7 +78,11 @@ export function createPersister(options: PersisterOptions): Persister {
           expected.set(partition, next);
           consumer.seek({ topic, partition, offset: String(next) });
         },
-        (err: Error) => logger.error('could not read the checkpoint', { partition, err: err.message }),
+        (err: Error & { retriable?: boolean }) => {
+          // A topic just created may have no leader yet: the partition's first batch reads its checkpoint again.
+          if (err.retriable) logger.debug('checkpoint not read yet', { partition, err: err.message });
+          else logger.error('could not read the checkpoint', { partition, err });
+        },
       );
     }
   });
