@@ -33,10 +33,13 @@ export function stopStack() {
   spawnSync('bash', [stackScript, 'stop'], { stdio: 'inherit' });
 }
 
-/** The services (tsc) and the dashboard, which skips its build when nothing it is made from changed. */
+/**
+ * The services (tsc) and the dashboard, which skips its build when nothing it is made from changed. What the builds
+ * print goes to stderr: the benchmarks' stdout is one JSON document.
+ */
 export function build() {
   for (const args of [[join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], [dashboardBuild]]) {
-    const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+    const result = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 2, 2] });
     if (result.status !== 0) throw new Error('the build failed');
   }
 }
