@@ -33,6 +33,21 @@ const RATE_PER_SECOND = 10;
  * once; with two down, the producer refuses jobs (503) rather than accept what a single broker holds, the jobs that
  * were running finish once the brokers are back, and new ones are accepted again.
  */
+/**
+ * Starts the services as their supervisor would (`npm start`, a container's restart policy): a service that exits
+ * while starting is started again. On a cluster whose topics were just created, a broker may not know them yet when a
+ * service first asks it ("This server does not host this topic-partition"), and the service exits.
+ */
+async function startSupervised(start: () => Promise<Jobline>, attempts = 3): Promise<Jobline> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/exited \(1\)/.test(String(err))) throw err;
+    }
+  }
+}
+
 describe('a three-broker Kafka cluster', () => {
   const ns = testNamespace();
   const topics = topicNames(ns.topicPrefix);
@@ -123,16 +138,19 @@ describe('a three-broker Kafka cluster', () => {
   beforeAll(async () => {
     cluster = await KafkaCluster.start();
     kafka = cluster.client('cluster-e2e');
-    jobline = await startJobline(ns, {
-      KAFKA_BROKERS: cluster.brokers.join(','),
-      KAFKA_REPLICATION_FACTOR: '3',
-      KAFKA_MIN_INSYNC_REPLICAS: '2',
-      KAFKA_SESSION_TIMEOUT_MS: '10000',
-      API_TOKENS: 'cluster-token:cluster',
-      RUNNER_CONCURRENCY: '16',
-    });
+    jobline = await startSupervised(() =>
+      startJobline(ns, {
+        KAFKA_BROKERS: cluster.brokers.join(','),
+        KAFKA_REPLICATION_FACTOR: '3',
+        KAFKA_MIN_INSYNC_REPLICAS: '2',
+        KAFKA_SESSION_TIMEOUT_MS: '10000',
+        API_TOKENS: 'cluster-token:cluster',
+        RUNNER_CONCURRENCY: '16',
+      }),
+    );
     await mongo.connect();
-  });
+    // A service that exits while starting is only seen to have exited once its start deadline (60 s) has passed.
+  }, 240_000);
 
   afterAll(async () => {
     await jobline?.stop();
