@@ -63,6 +63,7 @@ function view(id: string, status: JobView['status'] = 'completed'): JobView {
     status,
     attempts: 1,
     maxAttempts: 3,
+    priority: 5,
     progress: null,
     result: { ok: true },
     resultUrl: null,

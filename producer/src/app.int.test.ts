@@ -92,6 +92,7 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
       notify: null,
       metadata: {},
       idempotencyKey: null,
+      priority: 5,
       progress: null,
       result: null,
       resultUrl: null,

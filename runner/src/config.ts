@@ -11,29 +11,22 @@ export const RunnerEnv = InfraEnv.extend({
    * Per-type limits below the global one, as `type=n` pairs, comma-separated (e.g. `sleep=2`): at most n jobs of that
    * type run at once in this process. Types not named share only the global limit. @defaultValue none
    */
-  RUNNER_TYPE_CONCURRENCY: envList('').pipe(
-    z
-      .array(
-        z
-          .string()
-          .regex(/^[^=\s]+=\d+$/, 'expected type=n pairs')
-          .transform((pair) => {
-            const [type, n] = pair.split('=') as [string, string];
-            return [type, Number(n)] as const;
-          }),
-      )
-      .superRefine((pairs, ctx) => {
-        for (const [type, n] of pairs) {
-          if (!isJobType(type))
-            ctx.addIssue({ code: 'custom', message: `unknown job type ${type} (known: ${JOB_TYPES.join(', ')})` });
-          if (n < 1) ctx.addIssue({ code: 'custom', message: `the limit of ${type} must be at least 1` });
-        }
-        const types = pairs.map(([type]) => type);
-        const twice = types.filter((type, i) => types.indexOf(type) !== i);
-        if (twice.length > 0) ctx.addIssue({ code: 'custom', message: `${twice.join(', ')} named twice` });
-      })
-      .transform((pairs) => Object.fromEntries(pairs) as Record<string, number>),
+  RUNNER_TYPE_CONCURRENCY: limitPairs('type', (type) =>
+    isJobType(type) ? null : `unknown job type ${type} (known: ${JOB_TYPES.join(', ')})`,
   ),
+  /**
+   * Jobs of one tenant running at once in this process, unless `RUNNER_TENANT_LIMITS` names the tenant. Whatever the
+   * limit, a freed slot goes to the tenant with the fewest jobs running. @defaultValue `RUNNER_CONCURRENCY` (no cap)
+   */
+  RUNNER_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** Limits of some tenants, as `tenant=n` pairs, comma-separated (e.g. `acme=4,batch=1`). @defaultValue none */
+  RUNNER_TENANT_LIMITS: limitPairs('tenant', () => null),
+  /**
+   * Jobs one runner holds at once, running or waiting for a slot or their time; past it, it stops reading until some
+   * finish. It reads this far past a backlog to find higher-priority jobs and other tenants' jobs behind it.
+   * @defaultValue 100000
+   */
+  RUNNER_MAX_PENDING: envInt(100_000, 100, 10_000_000),
   /**
    * On SIGTERM, how long running jobs may take to finish before they are aborted and left to run again elsewhere.
    * @defaultValue 10000
@@ -45,6 +38,33 @@ export const RunnerEnv = InfraEnv.extend({
   METRICS_PORT: envInt(9102, 0, 65535),
 });
 export type RunnerConfig = z.infer<typeof RunnerEnv>;
+
+/** `name=n` pairs, comma-separated, each name once and n at least 1; `check` returns what is wrong with a name. */
+function limitPairs(what: string, check: (name: string) => string | null) {
+  return envList('').pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[^=\s]+=\d+$/, `expected ${what}=n pairs`)
+          .transform((pair) => {
+            const [name, n] = pair.split('=') as [string, string];
+            return [name, Number(n)] as const;
+          }),
+      )
+      .superRefine((pairs, ctx) => {
+        for (const [name, n] of pairs) {
+          const problem = check(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          if (n < 1) ctx.addIssue({ code: 'custom', message: `the limit of ${name} must be at least 1` });
+        }
+        const names = pairs.map(([name]) => name);
+        const twice = names.filter((name, i) => names.indexOf(name) !== i);
+        if (twice.length > 0) ctx.addIssue({ code: 'custom', message: `${twice.join(', ')} named twice` });
+      })
+      .transform((pairs) => Object.fromEntries(pairs) as Record<string, number>),
+  );
+}
 
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   return loadConfig(RunnerEnv, env);

@@ -23,4 +23,26 @@ describe('runner configuration', () => {
       expect.objectContaining({ message: expect.stringMatching(new RegExp(`RUNNER_TYPE_CONCURRENCY: .*${message}`)) }),
     );
   });
+
+  it('caps no tenant by default, and reads per-tenant limits as tenant=n pairs', () => {
+    const defaults = loadRunnerConfig({});
+    expect(defaults.RUNNER_TENANT_CONCURRENCY).toBeUndefined();
+    expect(defaults.RUNNER_TENANT_LIMITS).toEqual({});
+
+    const config = loadRunnerConfig({ RUNNER_TENANT_CONCURRENCY: '4', RUNNER_TENANT_LIMITS: 'acme=8,batch=1' });
+    expect(config.RUNNER_TENANT_CONCURRENCY).toBe(4);
+    expect(config.RUNNER_TENANT_LIMITS).toEqual({ acme: 8, batch: 1 });
+  });
+
+  it.each([
+    ['RUNNER_TENANT_LIMITS', 'acme', 'expected tenant=n pairs'],
+    ['RUNNER_TENANT_LIMITS', 'acme=0', 'the limit of acme must be at least 1'],
+    ['RUNNER_TENANT_LIMITS', 'acme=1,acme=2', 'acme named twice'],
+    ['RUNNER_TENANT_CONCURRENCY', '0', ''],
+    ['RUNNER_MAX_PENDING', '10', ''],
+  ])('refuses %s=%s, naming the variable', (variable, value, message) => {
+    expect(() => loadRunnerConfig({ [variable]: value })).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(new RegExp(`${variable}: .*${message}`)) }),
+    );
+  });
 });

@@ -55,6 +55,7 @@ async function run() {
     running: () => runner.inFlight,
     concurrency: config.RUNNER_CONCURRENCY,
     waiting: () => runner.waiting,
+    queued: () => runner.queued,
   });
   const runner = createRunnerConsumer({
     kafka,
@@ -63,6 +64,9 @@ async function run() {
     topics,
     concurrency: config.RUNNER_CONCURRENCY,
     typeConcurrency: config.RUNNER_TYPE_CONCURRENCY,
+    tenantConcurrency: config.RUNNER_TENANT_CONCURRENCY,
+    tenantConcurrencyOverrides: config.RUNNER_TENANT_LIMITS,
+    maxPending: config.RUNNER_MAX_PENDING,
     execute: {
       publisher,
       handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs, data, books }),

@@ -20,6 +20,7 @@ function job(overrides: Partial<Job>): Job {
     notify: null,
     metadata: {},
     idempotencyKey: null,
+    priority: 5,
     progress: null,
     result: null,
     resultUrl: null,

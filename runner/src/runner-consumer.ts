@@ -20,8 +20,9 @@ import { executeAttempt, publishUntilAcknowledged, WorkAbandoned, type ExecuteJo
 import { OffsetCommitter } from './offset-committer';
 import { OffsetTracker } from './offset-tracker';
 import { JobStates } from './job-states';
+import { NOTHING_PAUSED, type PauseState } from './pause-state';
 import { attemptStillWanted, planAttempt } from './plan-attempt';
-import { Semaphore } from './semaphore';
+import { TicketWithdrawn, WorkScheduler } from './work-scheduler';
 
 export interface RunnerConsumerOptions {
   kafka: Kafka;
@@ -30,10 +31,20 @@ export interface RunnerConsumerOptions {
   sessionTimeoutMs?: number;
   topics: TopicNames;
   concurrency: number;
-  /** Most messages whose work may be under way at once; batches wait beyond it. @defaultValue max(1000, 8 × concurrency) */
+  /**
+   * Most messages whose work may be under way at once (running, or waiting for their time or for a slot); batches wait
+   * beyond it. This is how far past a backlog the runner reads, to find higher-priority jobs and other tenants' jobs
+   * behind it. @defaultValue max(100000, 8 × concurrency)
+   */
   maxPending?: number;
   /** Lower limits for some job types, by type. */
   typeConcurrency?: Readonly<Record<string, number>>;
+  /** Jobs of one tenant running at once in this process, unless the tenant has its own limit. @defaultValue concurrency */
+  tenantConcurrency?: number;
+  /** Limits of some tenants, by tenant id. */
+  tenantConcurrencyOverrides?: Readonly<Record<string, number>>;
+  /** Which tenants and job types are paused: their jobs wait without a slot until resumed. @defaultValue none */
+  paused?: PauseState;
   execute: Omit<ExecuteJobDeps, 'stopSignal' | 'running' | 'deadLetter'>;
   /**
    * The projection's view of jobs (MongoDB), by id; jobs it does not hold yet are absent. Asked only where the log this
@@ -55,12 +66,14 @@ export interface RunnerConsumer {
   readonly inFlight: number;
   /** Jobs due within the smallest delay tier, waiting in memory for their time. */
   readonly waiting: number;
+  /** Jobs due now, waiting for a slot (behind others, over a limit, or paused). */
+  readonly queued: number;
 }
 
 const HEARTBEAT_MS = 3000;
 const RETRY_MAX_MS = 30_000;
 /** Offsets one partition may have in progress before it is paused (a long job at its head holds all behind it). */
-const MAX_TRACKED_PER_PARTITION = 10_000;
+const MAX_TRACKED_PER_PARTITION = 100_000;
 /** After the grace period, how long a stop waits for abandoned work to let go before it commits and leaves anyway. */
 const STOP_HARD_LIMIT_MS = 5000;
 const MAX_REMEMBERED_STARTS = 10_000;
@@ -91,9 +104,16 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     maxWaitTimeInMs: 250,
     ...groupTimeouts(options.sessionTimeoutMs),
   });
-  const slots = new Semaphore(options.concurrency);
-  const typeSlots = new Map(Object.entries(options.typeConcurrency ?? {}).map(([type, n]) => [type, new Semaphore(n)]));
-  const maxPending = options.maxPending ?? Math.max(1000, options.concurrency * 8);
+  const slots = new WorkScheduler(
+    {
+      concurrency: options.concurrency,
+      typeConcurrency: options.typeConcurrency,
+      tenantConcurrency: options.tenantConcurrency,
+      tenantConcurrencyOverrides: options.tenantConcurrencyOverrides,
+    },
+    options.paused ?? NOTHING_PAUSED,
+  );
+  const maxPending = options.maxPending ?? Math.max(100_000, options.concurrency * 8);
   /** Aborted when the runner stops: jobs not yet running (waiting for their time or a slot) are left for redelivery. */
   const drain = new AbortController();
   /** Aborted when the grace period is over: running jobs are abandoned too. */
@@ -164,23 +184,21 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
         if (!(await stillWanted(job.id, attempt, rerun))) return;
         continue;
       }
-      // The type's own slot first, so that a job waiting for it holds no slot other types could use.
-      const typeSlot = typeSlots.get(job.type);
-      await typeSlot?.acquire();
+      // Priority, fair sharing between tenants, limits and pauses decide when it gets a slot (`work-scheduler.ts`).
+      const release = await slots
+        .acquire({ tenantId: job.tenantId, type: job.type, priority: job.priority }, drain.signal)
+        .catch((err: unknown) => {
+          throw err instanceof TicketWithdrawn ? new WorkAbandoned(job.id) : err;
+        });
       let outcome;
       try {
-        await slots.acquire();
-        try {
-          if (stopping) throw new WorkAbandoned(job.id);
-          // The wait for a slot may have been long: the job may have been cancelled or run elsewhere meanwhile.
-          if (!(await stillWanted(job.id, attempt, rerun))) return;
-          rememberStarted(job.id, attempt);
-          outcome = await executeAttempt(job, attempt, deps);
-        } finally {
-          slots.release();
-        }
+        if (stopping) throw new WorkAbandoned(job.id);
+        // The wait for a slot may have been long: the job may have been cancelled or run elsewhere meanwhile.
+        if (!(await stillWanted(job.id, attempt, rerun))) return;
+        rememberStarted(job.id, attempt);
+        outcome = await executeAttempt(job, attempt, deps);
       } finally {
-        typeSlot?.release();
+        release();
       }
       if (!outcome.retryAt) return;
       job = outcome.job;
@@ -331,6 +349,9 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     get waiting() {
       return waiting;
     },
+    get queued() {
+      return slots.waiting;
+    },
     cancel(jobId) {
       const attempt = running.get(jobId);
       attempt?.abort();
@@ -420,6 +441,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     async stop(graceMs) {
       stopping = true;
       drain.abort();
+      slots.close();
       pausedForCapacity.clear();
       consumer.pause([topics.events, ...topics.delays.map((d) => d.topic)].map((topic) => ({ topic })));
       for (const hold of holds) clearTimeout(hold);

@@ -16,6 +16,8 @@ export interface RunnerGauges {
   concurrency: number;
   /** Jobs due within the smallest delay tier, waiting in memory for their time. */
   waiting: () => number;
+  /** Jobs due now, waiting for a slot (behind others, over a limit, or paused). */
+  queued: () => number;
 }
 
 export function createRunnerMetrics(registry: Registry, gauges: RunnerGauges): RunnerMetrics {
@@ -51,6 +53,15 @@ export function createRunnerMetrics(registry: Registry, gauges: RunnerGauges): R
     registers: [registry],
     collect() {
       this.set(gauges.waiting());
+    },
+  });
+
+  new Gauge({
+    name: 'jobline_runner_jobs_queued',
+    help: 'Jobs due now, waiting for a slot: behind others, over their type or tenant limit, or paused',
+    registers: [registry],
+    collect() {
+      this.set(gauges.queued());
     },
   });
 

@@ -31,6 +31,12 @@ export type NotifySpec = z.infer<typeof NotifySpec>;
 
 const timestamp = z.iso.datetime({ offset: true });
 
+/** Job priorities: 1 (lowest) to 9 (highest); a job asked without one has 5. See `runner/src/work-scheduler.ts`. */
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 9;
+export const DEFAULT_PRIORITY = 5;
+export const Priority = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
+
 export const JobRequestedData = z.object({
   type: z.string().min(1),
   payload: z.unknown(),
@@ -42,6 +48,8 @@ export const JobRequestedData = z.object({
   notify: NotifySpec.nullable(),
   metadata: z.record(z.string(), z.string()),
   idempotencyKey: z.string().nullable(),
+  /** When runners are saturated, higher-priority jobs start first. Absent from events written before it existed: 5. */
+  priority: Priority.optional(),
 });
 
 export const JobStartedData = z.object({

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../events/job-events';
+import { DEFAULT_PRIORITY, type JobEvent } from '../events/job-events';
 import { isTerminal, type Job } from './job';
 
 export function initialState(): Job | null {
@@ -32,6 +32,7 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
       notify: d.notify,
       metadata: d.metadata,
       idempotencyKey: d.idempotencyKey,
+      priority: d.priority ?? DEFAULT_PRIORITY,
       progress: null,
       result: null,
       resultUrl: null,

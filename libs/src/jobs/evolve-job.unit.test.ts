@@ -80,6 +80,7 @@ describe('evolve: examples', () => {
         notify: null,
         metadata: { team: 'a' },
         idempotencyKey: 'k1',
+        priority: 5,
         progress: null,
         result: null,
         resultUrl: null,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobErrorInfo } from '../events/job-events';
+import { JobErrorInfo, Priority } from '../events/job-events';
 import { JOB_STATUSES, type Job } from './job';
 
 /** What clients see of a job over HTTP. */
@@ -9,6 +9,7 @@ export const JobView = z.object({
   status: z.enum(JOB_STATUSES),
   attempts: z.number().int(),
   maxAttempts: z.number().int(),
+  priority: Priority,
   progress: z.object({ current: z.number(), total: z.number().nullable(), message: z.string().nullable() }).nullable(),
   result: z.unknown(),
   resultUrl: z.string().nullable(),
@@ -29,6 +30,7 @@ export function toJobView(job: Job): JobView {
     status: job.status,
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
+    priority: job.priority,
     progress: job.progress,
     result: job.result ?? null,
     resultUrl: job.resultUrl,

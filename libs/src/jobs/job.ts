@@ -34,6 +34,8 @@ export interface Job {
   notify: NotifySpec | null;
   metadata: Record<string, string>;
   idempotencyKey: string | null;
+  /** 1 (lowest) to 9 (highest): which waiting job a free slot takes first. */
+  priority: number;
   progress: JobProgress | null;
   result: unknown;
   resultUrl: string | null;

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  DEFAULT_PRIORITY,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  Priority,
   DEFAULT_BACKOFF,
   HTTP_URL_FORMAT,
   checkOutboundUrl,
@@ -67,6 +71,12 @@ export const CreateJobFields = z
         }
       })
       .default({}),
+    /** When the runners are saturated, a job of higher priority starts before those of lower priority. */
+    priority: Priority.default(DEFAULT_PRIORITY).describe(
+      `${MIN_PRIORITY} (lowest) to ${MAX_PRIORITY} (highest), default ${DEFAULT_PRIORITY}: when every runner slot is ` +
+        'busy, a freed slot takes the waiting job of highest priority, then the tenant with fewest jobs running, then ' +
+        'the oldest.',
+    ),
     /** Attempts before the job fails for good and is dead-lettered. */
     maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(DEFAULT_MAX_ATTEMPTS),
     /** Wait between attempts; equal jitter is applied. */
@@ -348,6 +358,7 @@ export function jobRequestedEvent(
       notify: request.notify ?? null,
       metadata: request.metadata,
       idempotencyKey,
+      priority: request.priority,
     },
   );
 }

@@ -40,6 +40,7 @@ function job(
     notify: null,
     metadata: {},
     idempotencyKey: null,
+    priority: 5,
     progress: null,
     result: null,
     resultUrl: null,

@@ -1,0 +1,260 @@
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '@jobline/libs/core';
+import { NOTHING_PAUSED, type PauseState } from './pause-state';
+
+/** What the scheduler knows of a job that asks to start. */
+export interface WorkTicket {
+  tenantId: string;
+  type: string;
+  /** 1 (lowest) to 9 (highest). */
+  priority: number;
+}
+
+export interface WorkLimits {
+  /** Jobs running at once in this process. */
+  concurrency: number;
+  /** Lower limits for some job types, by type. */
+  typeConcurrency?: Readonly<Record<string, number>>;
+  /** Jobs of one tenant running at once, unless the tenant has its own limit. @defaultValue `concurrency` */
+  tenantConcurrency?: number;
+  /** Limits of some tenants, by tenant id. */
+  tenantConcurrencyOverrides?: Readonly<Record<string, number>>;
+}
+
+/** Given back once the job is done with its slot. */
+export type Release = () => void;
+
+/** Thrown to a waiting ticket whose signal aborted before it started. */
+export class TicketWithdrawn extends Error {
+  constructor() {
+    super('withdrawn before it started');
+  }
+}
+
+interface Waiter {
+  ticket: WorkTicket;
+  seq: number;
+  start: (release: Release) => void;
+  withdrawn: boolean;
+}
+
+/** The waiting tickets of one tenant and job type, one FIFO per priority. */
+class Group {
+  readonly byPriority: Waiter[][] = Array.from({ length: MAX_PRIORITY + 1 }, () => []);
+  readonly heads: number[] = new Array<number>(MAX_PRIORITY + 1).fill(0);
+  size = 0;
+
+  constructor(
+    readonly tenantId: string,
+    readonly type: string,
+  ) {}
+
+  /** The first ticket of the highest priority, past any withdrawn ones. */
+  peek(): Waiter | undefined {
+    for (let p = MAX_PRIORITY; p >= MIN_PRIORITY; p--) {
+      const queue = this.byPriority[p]!;
+      while (this.heads[p]! < queue.length) {
+        const waiter = queue[this.heads[p]!]!;
+        if (!waiter.withdrawn) return waiter;
+        this.shift(p);
+      }
+    }
+    return undefined;
+  }
+
+  push(waiter: Waiter): void {
+    this.byPriority[waiter.ticket.priority]!.push(waiter);
+    this.size += 1;
+  }
+
+  /** Removes the head of priority `p` (the one `peek` returned). */
+  shift(p: number): void {
+    const queue = this.byPriority[p]!;
+    const waiter = queue[this.heads[p]!]!;
+    if (!waiter.withdrawn) this.size -= 1;
+    this.heads[p]! += 1;
+    if (this.heads[p] === queue.length) {
+      queue.length = 0;
+      this.heads[p] = 0;
+    } else if (this.heads[p]! > 1024 && this.heads[p]! * 2 > queue.length) {
+      this.byPriority[p] = queue.slice(this.heads[p]);
+      this.heads[p] = 0;
+    }
+  }
+}
+
+const groupKey = (tenantId: string, type: string) => `${tenantId}\u0000${type}`;
+
+/**
+ * Decides which waiting job a free execution slot goes to. Priorities and fair sharing live here, in each runner's
+ * memory, not in Kafka: the runner reads its partitions ahead of what it runs (up to `maxPending` jobs, see
+ * `runner-consumer.ts`) and commits an offset only once the work of every message before it is done, so a job that
+ * waits here keeps its place in the log until it has run, whatever order jobs start in.
+ *
+ * A free slot goes to the waiting job that:
+ * 1. may start: its tenant, or that type of it, is not paused; its type and its tenant are below their limits;
+ * 2. has the highest priority;
+ * 3. belongs to the tenant with the fewest jobs running here, and among those to the one that started a job here
+ *    longest ago (so a tenant with a backlog of thousands does not keep a tenant with a few jobs waiting: the few
+ *    start as soon as slots free up, in turns with the backlog when there is a single slot);
+ * 4. asked first.
+ *
+ * Waiting costs nothing but memory: nothing polls. A slot freed, a ticket added or a pause lifted looks again.
+ */
+export class WorkScheduler {
+  private running = 0;
+  private readonly runningByType = new Map<string, number>();
+  private readonly runningByTenant = new Map<string, number>();
+  /** Groups with waiting tickets, by tenant and type. */
+  private readonly groups = new Map<string, Group>();
+  /** When each tenant last started a job here, counted in starts. */
+  private readonly lastStartOf = new Map<string, number>();
+  private starts = 0;
+  private waitingCount = 0;
+  private seq = 0;
+  private readonly stopWatching: () => void;
+
+  constructor(
+    private readonly limits: WorkLimits,
+    private readonly paused: PauseState = NOTHING_PAUSED,
+  ) {
+    this.stopWatching = paused.onChange(() => this.dispatch());
+  }
+
+  /** Jobs holding a slot. */
+  get inUse(): number {
+    return this.running;
+  }
+
+  /** Jobs waiting for a slot (paused ones included). */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /** Jobs of a tenant holding a slot. */
+  runningOf(tenantId: string): number {
+    return this.runningByTenant.get(tenantId) ?? 0;
+  }
+
+  /**
+   * Resolves once the ticket holds a slot, with the function that gives it back. Rejects with `TicketWithdrawn` when
+   * `signal` aborts first.
+   */
+  acquire(ticket: WorkTicket, signal?: AbortSignal): Promise<Release> {
+    const normalized = { ...ticket, priority: clampPriority(ticket.priority) };
+    if (this.waitingCount === 0 && this.mayStart(normalized.tenantId, normalized.type)) {
+      return Promise.resolve(this.take(normalized));
+    }
+    if (signal?.aborted) return Promise.reject(new TicketWithdrawn());
+    return new Promise<Release>((resolve, reject) => {
+      const waiter: Waiter = { ticket: normalized, seq: this.seq++, start: resolve, withdrawn: false };
+      const key = groupKey(normalized.tenantId, normalized.type);
+      let group = this.groups.get(key);
+      if (!group) this.groups.set(key, (group = new Group(normalized.tenantId, normalized.type)));
+      group.push(waiter);
+      this.waitingCount += 1;
+      if (signal) {
+        const withdraw = () => {
+          if (waiter.withdrawn) return;
+          waiter.withdrawn = true;
+          group.size -= 1;
+          this.waitingCount -= 1;
+          reject(new TicketWithdrawn());
+        };
+        signal.addEventListener('abort', withdraw, { once: true });
+        waiter.start = (release) => {
+          signal.removeEventListener('abort', withdraw);
+          resolve(release);
+        };
+      }
+      this.dispatch();
+    });
+  }
+
+  /** Stops listening to pause changes. */
+  close(): void {
+    this.stopWatching();
+  }
+
+  private mayStart(tenantId: string, type: string): boolean {
+    if (this.running >= this.limits.concurrency) return false;
+    const typeLimit = this.limits.typeConcurrency?.[type];
+    if (typeLimit !== undefined && (this.runningByType.get(type) ?? 0) >= typeLimit) return false;
+    if (this.runningOf(tenantId) >= this.tenantLimit(tenantId)) return false;
+    return !this.paused.isPaused(tenantId, type);
+  }
+
+  private tenantLimit(tenantId: string): number {
+    return (
+      this.limits.tenantConcurrencyOverrides?.[tenantId] ?? this.limits.tenantConcurrency ?? this.limits.concurrency
+    );
+  }
+
+  private take(ticket: WorkTicket): Release {
+    this.running += 1;
+    this.runningByType.set(ticket.type, (this.runningByType.get(ticket.type) ?? 0) + 1);
+    this.runningByTenant.set(ticket.tenantId, this.runningOf(ticket.tenantId) + 1);
+    this.lastStartOf.set(ticket.tenantId, ++this.starts);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running -= 1;
+      decrement(this.runningByType, ticket.type);
+      decrement(this.runningByTenant, ticket.tenantId);
+      this.dispatch();
+    };
+  }
+
+  /** Gives free slots to the best waiting tickets, as long as there are both. */
+  private dispatch(): void {
+    while (this.running < this.limits.concurrency && this.waitingCount > 0) {
+      let best: Candidate | undefined;
+      for (const [key, group] of this.groups) {
+        const waiter = group.peek();
+        if (!waiter) {
+          this.groups.delete(key);
+          continue;
+        }
+        if (!this.mayStart(group.tenantId, group.type)) continue;
+        const candidate = {
+          group,
+          waiter,
+          tenantRunning: this.runningOf(group.tenantId),
+          tenantLastStart: this.lastStartOf.get(group.tenantId) ?? 0,
+        };
+        if (!best || isBetter(candidate, best)) best = candidate;
+      }
+      if (!best) return;
+      best.group.shift(best.waiter.ticket.priority);
+      this.waitingCount -= 1;
+      if (best.group.size === 0) this.groups.delete(groupKey(best.group.tenantId, best.group.type));
+      best.waiter.start(this.take(best.waiter.ticket));
+    }
+  }
+}
+
+interface Candidate {
+  group: Group;
+  waiter: Waiter;
+  tenantRunning: number;
+  tenantLastStart: number;
+}
+
+function isBetter(a: Candidate, b: Candidate): boolean {
+  if (a.waiter.ticket.priority !== b.waiter.ticket.priority) return a.waiter.ticket.priority > b.waiter.ticket.priority;
+  if (a.tenantRunning !== b.tenantRunning) return a.tenantRunning < b.tenantRunning;
+  if (a.tenantLastStart !== b.tenantLastStart) return a.tenantLastStart < b.tenantLastStart;
+  return a.waiter.seq < b.waiter.seq;
+}
+
+/** A priority within the range; a job projected before priorities existed has none, and gets the default. */
+function clampPriority(priority: number | undefined): number {
+  if (priority === undefined || !Number.isInteger(priority)) return DEFAULT_PRIORITY;
+  return Math.min(MAX_PRIORITY, Math.max(MIN_PRIORITY, priority));
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+}
