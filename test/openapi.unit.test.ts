@@ -30,11 +30,12 @@ describe('committed contract documents', () => {
     if (stale.length > 0) throw new Error(`stale ${stale.join(', ')}; ${REGENERATE}`);
   });
 
-  it('has a schema of every event type, the dead letter, the timer and the schedule events', () => {
+  it('has a schema of every event type, the dead letter, the timer, the schedule and the pause events', () => {
     const names = [...files.keys()].filter((p) => p.startsWith(EVENT_SCHEMAS_DIR)).map((p) => p.split('/').pop());
     expect(names).toEqual(expect.arrayContaining(['JobRequested.schema.json', 'JobRetryRequested.schema.json']));
     expect(names).toEqual(expect.arrayContaining(['DeadLetter.schema.json', 'TimerMessage.schema.json']));
     expect(names).toEqual(expect.arrayContaining(['ScheduleCreated.schema.json', 'ScheduleDeleted.schema.json']));
+    expect(names).toEqual(expect.arrayContaining(['WorkPaused.schema.json', 'WorkResumed.schema.json']));
   });
 });
 

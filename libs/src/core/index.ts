@@ -1,6 +1,6 @@
 /**
- * The pure core: event and command schemas, the job and schedule state machines, job-type payloads, errors, backoff
- * and timer delays. It loads no Kafka, MongoDB, Redis, HTTP or cloud client (pure-core.unit.test.ts holds it to
+ * The pure core: event and command schemas, the job, schedule and pause state machines, job-type payloads, errors,
+ * backoff and timer delays. It loads no Kafka, MongoDB, Redis, HTTP or cloud client (pure-core.unit.test.ts holds it to
  * that): code that only decides, folds events or checks a payload, and its tests, start without the drivers.
  */
 export * from '../events/job-events';
@@ -26,6 +26,11 @@ export * from '../schedules/fire-times';
 export * from '../schedules/plan-fires';
 export * from '../schedules/schedule-job-id';
 export * from '../schedules/schedule-codec';
+export * from '../pauses/pause-events';
+export * from '../pauses/new-pause-event';
+export * from '../pauses/pause-scope';
+export * from '../pauses/paused-work';
+export * from '../pauses/pause-codec';
 export * from '../scheduling/delay-tiers';
 export * from '../scheduling/timer-message';
 export * from '../callbacks/callback-signature';

@@ -5,3 +5,4 @@ export * from './topics';
 export * from './event-codec';
 export * from './event-publisher';
 export * from './schedule-publisher';
+export * from './pause-publisher';

@@ -16,6 +16,8 @@ export interface TopicNames {
   delays: { tierMs: number; topic: string }[];
   /** Every change of every schedule, keyed by schedule id, kept forever (see `schedules/`). */
   schedules: string;
+  /** Every pause and resume of a tenant's work, keyed by tenant id, kept forever (see `pauses/`). */
+  pauses: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -25,12 +27,20 @@ export function topicNames(prefix: string): TopicNames {
     quarantine: `${prefix}job-events-quarantine`,
     delays: DELAY_TIERS_MS.map((tierMs) => ({ tierMs, topic: `${prefix}job-delay-${tierLabel(tierMs)}` })),
     schedules: `${prefix}schedule-events`,
+    pauses: `${prefix}pause-events`,
   };
 }
 
 /** Every topic name of a layout, for listing or deleting them. */
 export function allTopics(names: TopicNames): string[] {
-  return [names.events, names.dlq, names.quarantine, ...names.delays.map((d) => d.topic), names.schedules];
+  return [
+    names.events,
+    names.dlq,
+    names.quarantine,
+    ...names.delays.map((d) => d.topic),
+    names.schedules,
+    names.pauses,
+  ];
 }
 
 export interface TopicLayout {
@@ -78,6 +88,12 @@ export function topicConfigs(names: TopicNames, layout: TopicLayout): ITopicConf
       replicationFactor,
       configEntries: kept(KEEP_FOREVER),
     },
+    // One partition: pauses come at the pace of people, every runner reads the whole topic at start-up, and one
+    // partition gives every pause a single order. Kept forever rather than compacted: keyed by tenant, compaction would
+    // keep only a tenant's latest event, which says nothing of its other paused job types; and the history of who
+    // paused what, when, is the record an incident review reads. Its readers take any partition count: created with
+    // more, each tenant's events still share one partition, in order, as long as the count is not changed later.
+    { topic: names.pauses, numPartitions: 1, replicationFactor, configEntries: kept(KEEP_FOREVER) },
   ];
 }
 

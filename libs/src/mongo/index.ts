@@ -2,3 +2,4 @@
 export * from './mongo-client';
 export * from './collections';
 export * from './schedule-collections';
+export * from './pause-collections';

@@ -5,3 +5,4 @@ export * from './http';
 export * from './prometheus-text';
 export * from './job-events';
 export * from './schedule-events';
+export * from './pause-events';
