@@ -18,6 +18,9 @@ import {
   createScheduleCache,
   ensureScheduleIndexes,
   scheduleCollections,
+  createPauseCache,
+  ensurePauseIndexes,
+  pauseCollections,
   startOpsServer,
   topicNames,
 } from '@jobline/libs';
@@ -30,6 +33,7 @@ import { createBatchPersister, type PoisonMessage } from './persist-batch';
 import { createPersister } from './persister';
 import { createPersisterMetrics } from './persister-metrics';
 import { createSchedulePersister } from './persist-schedules';
+import { createPausePersister } from './persist-pauses';
 
 async function run() {
   const config = loadConsumerConfig();
@@ -44,6 +48,8 @@ async function run() {
   await ensureIndexes(collections);
   const schedules = scheduleCollections(mongo.db);
   await ensureScheduleIndexes(schedules);
+  const pauses = pauseCollections(mongo.db);
+  await ensurePauseIndexes(pauses);
   await Promise.all([admin.connect(), quarantineProducer.connect(), redis.connect()]);
   await ensureConfiguredTopics(admin, config, logger);
 
@@ -159,6 +165,24 @@ async function run() {
     fetchWaitMs: config.PERSISTER_FETCH_WAIT_MS,
     logger,
   });
+  // And pauses and resumes by a third, so that `GET /v1/pauses` reads them from MongoDB.
+  const pausePersister = createPersister({
+    kafka,
+    admin,
+    groupId: `${config.PERSISTER_GROUP_ID}-pauses`,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    topic: topics.pauses,
+    collections,
+    persistBatch: createPausePersister({
+      collections: pauses,
+      cache: createPauseCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS }),
+      topic: topics.pauses,
+      logger,
+      quarantine: quarantineFrom(topics.pauses),
+    }),
+    fetchWaitMs: config.PERSISTER_FETCH_WAIT_MS,
+    logger,
+  });
 
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
@@ -171,7 +195,7 @@ async function run() {
     logger.info('shutting down', { signal });
     await ops?.close();
     await Promise.all(
-      [persister, schedulePersister].map((p) =>
+      [persister, schedulePersister, pausePersister].map((p) =>
         p.stop().catch((err: unknown) => logger.error('persister stop failed', { err })),
       ),
     );
@@ -184,7 +208,7 @@ async function run() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  await Promise.all([persister.start(), schedulePersister.start()]);
+  await Promise.all([persister.start(), schedulePersister.start(), pausePersister.start()]);
   callbacks.start();
   logger.info('persister consuming', {
     topic: topics.events,
