@@ -19,7 +19,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import { noopHandler } from './handlers/noop-handler';
 import { sleepHandler } from './handlers/sleep-handler';
 import { createProjectionLookup, createTopicSender } from './adapters';
-import { createRunnerConsumer, type RunnerConsumer } from './runner-consumer';
+import { createRunnerConsumer, type RunnerConsumer, type RunnerConsumerOptions } from './runner-consumer';
+import type { PauseState } from './pause-state';
 import type { JobHandler } from './handlers/job-handler';
 
 const logger = createLogger({ service: 'test', level: 'error' });
@@ -46,6 +47,7 @@ describe('runner consumer against Kafka', () => {
     typeConcurrency: Record<string, number> = {},
     lookups: string[] = [],
     concurrency = 4,
+    more: Partial<RunnerConsumerOptions> = {},
   ) {
     const lookup = createProjectionLookup(joblineCollections(mongo.db));
     const started = createRunnerConsumer({
@@ -61,6 +63,7 @@ describe('runner consumer against Kafka', () => {
       },
       send: sender.send,
       logger,
+      ...more,
     });
     await started.start();
     return started;
@@ -425,5 +428,144 @@ describe('runner consumer against Kafka', () => {
     // Had the second request started the job again, its start would be in the log before a later job's completion.
     await runOne();
     expect(tap.events.filter((e) => e.jobId === job.jobId && e.type === 'JobStarted')).toHaveLength(1);
+  });
+
+  describe('which waiting job a freed slot goes to', () => {
+    /** A handler that records the order jobs start in, and holds each until the gate opens. */
+    function gatedRecorder() {
+      const order: string[] = [];
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const handler: JobHandler = async (job) => {
+        order.push(job.id);
+        await gate;
+        return { result: null };
+      };
+      return { order, handler, open: () => open() };
+    }
+
+    it('starts the waiting job of highest priority first, though it was requested last', async () => {
+      // given: one slot, held
+      const { order, handler, open } = gatedRecorder();
+      await runner.stop(1000);
+      runner = await startRunner('runner-priority', { ...HANDLERS, sleep: handler }, {}, [], 1);
+      await runOne();
+      const holder = requested('sleep', {});
+      await publisher.publish([holder]);
+      await tap.forJob(holder.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+
+      // when: low-priority jobs, then a high-priority one, all waiting for the slot
+      const low = Array.from({ length: 3 }, () => aJobRequested({ type: 'sleep', priority: 1 }));
+      const high = aJobRequested({ type: 'sleep', priority: 9 });
+      await publisher.publish(low);
+      await publisher.publish([high]);
+      await waitFor(() => runner.queued === 4, { timeoutMs: 10_000, description: 'all four to wait for the slot' });
+      open();
+
+      // then
+      for (const job of [...low, high]) await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      expect(order[order.indexOf(holder.jobId) + 1]).toBe(high.jobId);
+    });
+
+    it("gives a freed slot to a tenant with none running, ahead of another tenant's older backlog", async () => {
+      // given: two slots, both held by tenant big, with a backlog of big's jobs waiting
+      const { order, handler, open } = gatedRecorder();
+      await runner.stop(1000);
+      runner = await startRunner('runner-fair', { ...HANDLERS, sleep: handler }, {}, [], 2);
+      await runOne();
+      const bigJob = () => aJobRequested({ type: 'sleep', tenantId: 'big' });
+      const holders = [bigJob(), bigJob()];
+      await publisher.publish(holders);
+      for (const holder of holders) await tap.forJob(holder.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+      const backlog = Array.from({ length: 50 }, bigJob);
+      await publisher.publish(backlog);
+
+      // when: tenant small asks once big's backlog waits
+      const small = aJobRequested({ type: 'sleep', tenantId: 'small' });
+      await waitFor(() => runner.queued === 50, { timeoutMs: 10_000, description: 'the backlog to wait' });
+      await publisher.publish([small]);
+      await waitFor(() => runner.queued === 51, { timeoutMs: 10_000, description: 'the small job to wait' });
+      open();
+
+      // then: the first slot freed went to small
+      for (const job of [...backlog, small])
+        await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      expect(order.indexOf(small.jobId)).toBe(2);
+    });
+
+    it("caps a tenant at its limit, leaving the runner's other slots to other tenants", async () => {
+      // given: four slots, tenant capped at one
+      const { order, handler, open } = gatedRecorder();
+      await runner.stop(1000);
+      runner = await startRunner('runner-capped', { ...HANDLERS, sleep: handler }, {}, [], 4, {
+        tenantConcurrencyOverrides: { capped: 1 },
+      });
+      await runOne();
+
+      // when
+      const capped = Array.from({ length: 3 }, () => aJobRequested({ type: 'sleep', tenantId: 'capped' }));
+      await publisher.publish(capped);
+      await waitFor(() => runner.queued === 2, { timeoutMs: 10_000, description: 'two capped jobs to wait' });
+      const other = aJobRequested({ type: 'sleep', tenantId: 'other' });
+      await publisher.publish([other]);
+
+      // then: other starts while capped's two wait, with slots free
+      await tap.forJob(other.jobId, (e) => e.some((x) => x.type === 'JobStarted'));
+      expect(runner.inFlight).toBe(2);
+      expect(runner.queued).toBe(2);
+      open();
+      for (const job of capped) await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      expect(order).toHaveLength(4);
+    });
+
+    it('holds paused work without committing past it, runs what is not paused, and starts it once resumed', async () => {
+      // given: tenant quiet's sleep jobs paused
+      let paused = true;
+      const listeners = new Set<() => void>();
+      const pauses: PauseState = {
+        isPaused: (tenantId, type) => paused && tenantId === 'quiet' && type === 'sleep',
+        onChange: (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      };
+      await runner.stop(1000);
+      runner = await startRunner('runner-paused', HANDLERS, {}, [], 4, { paused: pauses });
+      await runOne();
+
+      // when: a paused job, and behind it in the same partition jobs that are not paused
+      const held = aJobRequested({ type: 'sleep', tenantId: 'quiet', payload: { ms: 1 } });
+      await publisher.publish([held]);
+      const behind = [
+        aJobRequested({ type: 'noop', tenantId: 'quiet' }),
+        aJobRequested({ type: 'sleep', payload: { ms: 1 } }),
+      ];
+      await sender.send(
+        topics.events,
+        behind.map((job) => ({ ...encodeEvent(job), key: held.jobId })),
+      );
+
+      // then: the others run; the paused one waits, and the group's committed offset stays at it
+      for (const job of behind) await tap.forJob(job.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      expect(runner.queued).toBe(1);
+      const heldAt = tap.positionOf(held.eventId)!;
+      const committed = async () => {
+        const [topic] = await admin.fetchOffsets({ groupId: ns.runnerGroup, topics: [topics.events] });
+        return Number(topic!.partitions.find((p) => p.partition === heldAt.partition)!.offset);
+      };
+      expect(await committed()).toBeLessThanOrEqual(heldAt.offset);
+      expect(tap.events.filter((e) => e.jobId === held.jobId).map((e) => e.type)).toEqual(['JobRequested']);
+
+      // when: resumed
+      paused = false;
+      for (const listener of listeners) listener();
+
+      // then: it runs, and the commit moves past it and the jobs behind it
+      await tap.forJob(held.jobId, (e) => e.some((x) => x.type === 'JobCompleted'));
+      await waitFor(async () => (await committed()) > heldAt.offset + behind.length, {
+        timeoutMs: 10_000,
+        description: 'the commit to move past the resumed job',
+      });
+    });
   });
 });
