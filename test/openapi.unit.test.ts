@@ -89,6 +89,7 @@ describe('OpenAPI document', () => {
     callbackSigningKey: 'a-key-for-the-route-list',
     data: { blobs: unused, collections: unused, links: unused, maxUploadBytes: 1, findAnyTenant: unused },
     schedules: { publisher: unused, cache: unused, schedules: unused },
+    pauses: { publisher: unused, cache: unused, pauses: unused },
   } as unknown as AppDeps);
   const document = buildOpenApiDocument({ batchMaxJobs: 10 });
 

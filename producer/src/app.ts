@@ -19,6 +19,7 @@ import { problemDetails, routeNotFound } from './http/problem-details';
 import { markMount, requestTelemetry } from './http/request-telemetry';
 import { rateLimit, type RateLimitOptions } from './auth/rate-limit';
 import { SCHEDULES_PATH, schedulesRouter, type SchedulesRouterDeps } from './schedules/schedules-router';
+import { PAUSES_PATH, pausesRouter, type PausesRouterDeps } from './pauses/pauses-router';
 import { TIMERS_PATH, timersRouter } from './timers/timers-router';
 
 const CORS_EXPOSED = [
@@ -55,6 +56,8 @@ export interface AppDeps extends JobsRouterDeps {
   };
   /** What `/v1/schedules` needs; none: it is not served. */
   schedules?: Pick<SchedulesRouterDeps, 'publisher' | 'cache' | 'schedules'>;
+  /** What `/v1/pauses` needs; none: it is not served. */
+  pauses?: Pick<PausesRouterDeps, 'publisher' | 'cache' | 'pauses'>;
   /** The figures of `GET /v1/stats`; none: it answers 503. */
   stats?: JobStatsSource;
   /** The built dashboard served at /ui. @defaultValue dashboard/dist beside the producer */
@@ -113,6 +116,9 @@ export function createApp(deps: AppDeps): Express {
       markMount,
       schedulesRouter({ ...deps.schedules, reader, logger, now, limits: jobRequestLimits(deps) }),
     );
+  }
+  if (deps.pauses) {
+    app.use(PAUSES_PATH, markMount, pausesRouter({ ...deps.pauses, logger: deps.logger, now: deps.now }));
   }
   if (deps.data) {
     const limits = jobRequestLimits(deps);

@@ -17,6 +17,10 @@ import {
   createScheduleCache,
   ensureScheduleIndexes,
   scheduleCollections,
+  createKafkaPausePublisher,
+  createPauseCache,
+  ensurePauseIndexes,
+  pauseCollections,
   createLogger,
   createMetricsRegistry,
   ensureConfiguredTopics,
@@ -55,6 +59,10 @@ async function run() {
     topic: topics.schedules,
     timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
   });
+  const pausePublisher = createKafkaPausePublisher(kafka, {
+    topic: topics.pauses,
+    timeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+  });
   const admin = kafka.admin();
   const redis = connectRedis(config.REDIS_URL, { pipelineConcurrentCommands: true });
   const subscriber = connectRedis(config.REDIS_URL);
@@ -62,6 +70,7 @@ async function run() {
   await Promise.all([
     publisher.connect(),
     schedulePublisher.connect(),
+    pausePublisher.connect(),
     admin.connect(),
     redis.connect(),
     subscriber.connect(),
@@ -71,6 +80,8 @@ async function run() {
   await ensureIndexes(collections);
   const schedules = scheduleCollections(mongo.db);
   await ensureScheduleIndexes(schedules);
+  const pauses = pauseCollections(mongo.db);
+  await ensurePauseIndexes(pauses);
   const apiTokens = apiTokensCollection(mongo.db);
   await ensureTokenIndexes(apiTokens);
   const cache = createJobCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS });
@@ -107,6 +118,11 @@ async function run() {
         ttlSeconds: config.JOB_CACHE_TTL_SECONDS,
       }),
       schedules: schedules.schedules,
+    },
+    pauses: {
+      publisher: pausePublisher,
+      cache: createPauseCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.JOB_CACHE_TTL_SECONDS }),
+      pauses: pauses.pauses,
     },
     stats: (tenantId, window) => readJobStats(collections.jobs, tenantId, window),
     data: {
@@ -165,6 +181,7 @@ async function run() {
     await Promise.allSettled([
       publisher.disconnect(),
       schedulePublisher.disconnect(),
+      pausePublisher.disconnect(),
       admin.disconnect(),
       redis.quit(),
       hub.close(),

@@ -14,7 +14,7 @@ export interface ApiOptions {
   batchMaxJobs: number;
 }
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type JsonObject = Record<string, unknown>;
 
 /**

@@ -20,6 +20,7 @@ import { getJobStats } from '../jobs/job-stats';
 import { JOBS_OPERATIONS } from '../jobs/jobs-router';
 import { ProblemDetails, problemStatus } from './problem-details';
 import { SCHEDULES_OPERATIONS } from '../schedules/schedules-router';
+import { PAUSES_OPERATIONS } from '../pauses/pauses-router';
 import { TIMERS_OPERATIONS } from '../timers/timers-router';
 
 export type OpenApiOptions = ApiOptions;
@@ -39,6 +40,7 @@ export function apiOperations(): ApiOperation[] {
     getJobStats,
     ...TIMERS_OPERATIONS,
     ...SCHEDULES_OPERATIONS,
+    ...PAUSES_OPERATIONS,
     ...IMPORTS_OPERATIONS,
     ...EXPORTS_OPERATIONS,
     getCallbackSecret,
@@ -311,6 +313,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         name: 'schedules',
         description:
           'cron or interval schedules that create a job at each fire time, with catch-up and overlap policies',
+      },
+      {
+        name: 'pauses',
+        description:
+          'pause and resume the tenant’s work, as a whole or one job type: paused jobs stay pending, running ones finish',
       },
       { name: 'imports', description: 'bulk data and book imports' },
       { name: 'exports', description: 'bulk data and book exports, and their files' },
