@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   connectMongo,
   connectRedis,
@@ -25,6 +26,7 @@ import { createRunnerConsumer } from './runner-consumer';
 import { createRunnerMetrics } from './runner-metrics';
 import { createScheduleFirer } from './schedules/schedule-firer';
 import { createScheduleMetrics } from './schedules/schedule-metrics';
+import { createPauseView } from './pauses/pause-view';
 
 async function run() {
   const config = loadRunnerConfig();
@@ -57,6 +59,13 @@ async function run() {
     waiting: () => runner.waiting,
     queued: () => runner.queued,
   });
+  const pauseView = createPauseView({
+    kafka,
+    topic: topics.pauses,
+    groupId: `${config.RUNNER_GROUP_ID}-pauses-${config.RUNNER_ID}-${randomUUID().slice(0, 8)}`,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    logger,
+  });
   const runner = createRunnerConsumer({
     kafka,
     groupId: config.RUNNER_GROUP_ID,
@@ -67,6 +76,7 @@ async function run() {
     tenantConcurrency: config.RUNNER_TENANT_CONCURRENCY,
     tenantConcurrencyOverrides: config.RUNNER_TENANT_LIMITS,
     maxPending: config.RUNNER_MAX_PENDING,
+    paused: pauseView,
     execute: {
       publisher,
       handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs, data, books }),
@@ -109,6 +119,7 @@ async function run() {
       .stop(config.RUNNER_SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
     await firer.stop().catch((err: unknown) => logger.error('schedule firer stop failed', { err }));
+    await pauseView.stop().catch((err: unknown) => logger.error('pause view stop failed', { err }));
     await stopListening();
     await Promise.allSettled([
       publisher.disconnect(),
@@ -123,6 +134,8 @@ async function run() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  // Every pause already in the log is known before the first job can start.
+  await pauseView.start();
   await runner.start();
   await firer.start();
   logger.info('runner consuming', {
