@@ -1,6 +1,7 @@
 export * from './events/job-events';
 export * from './events/new-event';
 export * from './events/time-ordered-id';
+export * from './events/derived-id';
 export * from './jobs/job';
 export * from './jobs/evolve-job';
 export * from './jobs/decide-job';

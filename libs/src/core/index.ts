@@ -6,6 +6,7 @@
 export * from '../events/job-events';
 export * from '../events/new-event';
 export * from '../events/time-ordered-id';
+export * from '../events/derived-id';
 export * from '../events/dead-letter';
 export * from '../events/event-json-schemas';
 export * from '../jobs/job';

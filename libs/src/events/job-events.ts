@@ -96,6 +96,20 @@ export const JobRetryRequestedData = z.object({
    * every event stays absolute and replays of older attempts are recognisable).
    */
   attemptLimit: z.number().int().min(1),
+  /** The bulk job (`deadLetters.redrive`) that redrove this one; absent for a redrive asked for the job alone. */
+  bulkJobId: z.uuid().optional(),
+});
+
+/**
+ * A failed job set aside for good: it leaves the dead letters, stays terminal (`discarded`) and keeps its history.
+ * Applies only while the job is still failed from `attempt`: a discard decided on an older failure, read after a
+ * redrive, changes nothing.
+ */
+export const JobDiscardedData = z.object({
+  attempt: z.number().int().min(0),
+  reason: z.string().nullable(),
+  /** The bulk job (`deadLetters.discard`) that discarded this one. */
+  bulkJobId: z.uuid().nullable(),
 });
 
 function eventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
@@ -120,6 +134,7 @@ export const JobDeadLettered = eventSchema('JobDeadLettered', JobDeadLetteredDat
 export const JobCancelRequested = eventSchema('JobCancelRequested', JobCancelRequestedData);
 export const JobCancelled = eventSchema('JobCancelled', JobCancelledData);
 export const JobRetryRequested = eventSchema('JobRetryRequested', JobRetryRequestedData);
+export const JobDiscarded = eventSchema('JobDiscarded', JobDiscardedData);
 
 export const JobEvent = z.discriminatedUnion('type', [
   JobRequested,
@@ -131,6 +146,7 @@ export const JobEvent = z.discriminatedUnion('type', [
   JobCancelRequested,
   JobCancelled,
   JobRetryRequested,
+  JobDiscarded,
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 export type JobEventType = JobEvent['type'];

@@ -12,7 +12,10 @@ export type JobCommand =
   | { type: 'CancelJob'; reason: string | null }
   /** The runner stopped a running attempt because its cancellation was requested. */
   | { type: 'CancelAttempt'; attempt: number; reason: string | null }
-  | { type: 'RetryJob' };
+  /** `bulkJobId`: the `deadLetters.redrive` job that asks, recorded in the event. */
+  | { type: 'RetryJob'; bulkJobId?: string }
+  /** Sets a failed job aside for good (`deadLetters.discard`). */
+  | { type: 'DiscardJob'; reason: string | null; bulkJobId: string | null };
 
 export interface DecideContext extends Omit<EventContext, 'jobId' | 'tenantId'> {
   /** A number in [0, 1) for backoff jitter. */
@@ -79,7 +82,23 @@ export function decide(command: JobCommand, job: Job | null, ctx: DecideContext)
       if (job.status !== 'failed') {
         throw new JoblineError('JOB_NOT_RETRYABLE', `only a failed job can be retried; this one is ${job.status}`);
       }
-      return [newEvent('JobRetryRequested', eventCtx, { attemptLimit: job.attempts + job.maxAttempts })];
+      return [
+        newEvent('JobRetryRequested', eventCtx, {
+          attemptLimit: job.attempts + job.maxAttempts,
+          ...(command.bulkJobId !== undefined ? { bulkJobId: command.bulkJobId } : {}),
+        }),
+      ];
+    case 'DiscardJob':
+      if (job.status !== 'failed') {
+        throw new JoblineError('JOB_NOT_DISCARDABLE', `only a failed job can be discarded; this one is ${job.status}`);
+      }
+      return [
+        newEvent('JobDiscarded', eventCtx, {
+          attempt: job.attempts,
+          reason: command.reason,
+          bulkJobId: command.bulkJobId,
+        }),
+      ];
     default: {
       const _never: never = command;
       return _never;

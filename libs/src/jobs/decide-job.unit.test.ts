@@ -71,6 +71,8 @@ const processingJob = [requested(), started(1)];
 const completedJob = [requested(), started(1), completed(1)];
 const failedJob = [requested(1), started(1), failed(1, null)];
 const cancelledJob = [requested(), cancelled()];
+const discardedJob = [...failedJob, event('JobDiscarded', 70, { attempt: 1, reason: null, bulkJobId: null })];
+const BULK_JOB_ID = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 
 describe('decide', () => {
   it('stamps events with the job, the tenant, the source and the clock of the context', () => {
@@ -305,16 +307,45 @@ describe('decide', () => {
         .then([{ type: 'JobRetryRequested', data: { attemptLimit: 4 } }]);
     });
 
+    it('names the bulk job that redrives', () => {
+      given(...failedJob)
+        .when({ type: 'RetryJob', bulkJobId: BULK_JOB_ID })
+        .then([{ type: 'JobRetryRequested', data: { attemptLimit: 2, bulkJobId: BULK_JOB_ID } }]);
+    });
+
     it.each([
       ['pending', [requested()]],
       ['scheduled', scheduledJob],
       ['processing', processingJob],
       ['completed', completedJob],
       ['cancelled', cancelledJob],
+      ['discarded', discardedJob],
     ])('rejects a %s job with JOB_NOT_RETRYABLE', (_, history) => {
       given(...history)
         .when({ type: 'RetryJob' })
         .thenThrows('JOB_NOT_RETRYABLE');
+    });
+  });
+
+  describe('DiscardJob', () => {
+    it('discards a failed job from the failure it has now', () => {
+      // given: maxAttempts 2; attempt 1 failed for good; redriven to limit 3; attempt 2 failed for good
+      given(requested(2), started(1), failed(1, null), retryRequested(3), started(2), failed(2, null))
+        .when({ type: 'DiscardJob', reason: 'obsolete', bulkJobId: BULK_JOB_ID })
+        .then([{ type: 'JobDiscarded', data: { attempt: 2, reason: 'obsolete', bulkJobId: BULK_JOB_ID } }]);
+    });
+
+    it.each([
+      ['pending', [requested()]],
+      ['scheduled', scheduledJob],
+      ['processing', processingJob],
+      ['completed', completedJob],
+      ['cancelled', cancelledJob],
+      ['discarded', discardedJob],
+    ])('rejects a %s job with JOB_NOT_DISCARDABLE', (_, history) => {
+      given(...history)
+        .when({ type: 'DiscardJob', reason: null, bulkJobId: null })
+        .thenThrows('JOB_NOT_DISCARDABLE');
     });
   });
 

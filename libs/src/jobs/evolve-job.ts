@@ -129,6 +129,11 @@ export function evolve(job: Job | null, event: JobEvent): Job | null {
         updatedAt: at,
       };
     }
+    case 'JobDiscarded':
+      // Only the failure the discard was decided on: after a redrive the job is no longer that dead letter.
+      if (job.status !== 'failed' || event.data.attempt !== job.attempts) return job;
+      // finishedAt stays the moment the job failed: it finished then, and was only set aside now.
+      return { ...job, status: 'discarded', updatedAt: at };
     default: {
       const _never: never = event;
       return _never;

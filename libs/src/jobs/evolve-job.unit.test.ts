@@ -45,6 +45,8 @@ const deadLettered = (attempt: number, second: number) => event('JobDeadLettered
 const cancelRequested = (second: number) => event('JobCancelRequested', second, { reason: 'user asked' });
 const cancelled = (second: number) => event('JobCancelled', second, { reason: 'user asked' });
 const retryRequested = (attemptLimit: number, second: number) => event('JobRetryRequested', second, { attemptLimit });
+const discarded = (attempt: number, second: number) =>
+  event('JobDiscarded', second, { attempt, reason: 'not worth it', bulkJobId: null });
 
 /** Folds `events` and fails the test if that leaves no job. */
 function given(...events: JobEvent[]): Job {
@@ -390,11 +392,56 @@ describe('evolve: examples', () => {
     });
   });
 
+  describe('JobDiscarded', () => {
+    const deadLetter = [requested(0, { maxAttempts: 1 }), started(1, 1), failed(1, 2, null), deadLettered(1, 3)];
+
+    it('sets a failed job aside for good, keeping when it failed, its error and its dead-letter mark', () => {
+      const job = given(...deadLetter);
+
+      const set = evolve(job, discarded(1, 9));
+
+      expect(set).toMatchObject({
+        status: 'discarded',
+        attempts: 1,
+        error: job.error,
+        deadLetteredAt: iso(3),
+        finishedAt: iso(2),
+        updatedAt: iso(9),
+      });
+      expect(evolve(set, discarded(1, 10))).toBe(set);
+    });
+
+    it('ignores a discard decided on an earlier failure, read after a redrive and a new failure', () => {
+      const job = given(...deadLetter, retryRequested(2, 4), started(2, 5), failed(2, 6, null), deadLettered(2, 7));
+
+      expect(evolve(job, discarded(1, 8))).toBe(job);
+    });
+
+    it.each<[string, JobEvent[]]>([
+      ['pending', [requested(0)]],
+      ['processing', [requested(0), started(1, 1)]],
+      ['redriven', [...deadLetter, retryRequested(2, 4)]],
+      ['completed', [requested(0), started(1, 1), completed(1, 2)]],
+      ['cancelled', [requested(0), cancelled(1)]],
+    ])('ignores a discard of a %s job', (_, history) => {
+      const job = given(...history);
+
+      expect(evolve(job, discarded(job.attempts, 9))).toBe(job);
+    });
+
+    it('cannot be redriven any more', () => {
+      const job = given(...deadLetter, discarded(1, 4));
+
+      expect(evolve(job, retryRequested(2, 5))).toBe(job);
+    });
+  });
+
   describe('terminal states', () => {
     const terminal: [JobStatus, JobEvent[]][] = [
       ['completed', [requested(0), started(1, 1), completed(1, 2)]],
       ['failed', [requested(0, { maxAttempts: 1 }), started(1, 1), failed(1, 2, null)]],
       ['cancelled', [requested(0), started(1, 1), cancelRequested(2), cancelled(3)]],
+      ['discarded', [requested(0, { maxAttempts: 1 }), started(1, 1), failed(1, 2, null), discarded(1, 3)]],
     ];
     const later: [string, JobEvent][] = [
       ['a new JobRequested', requested(10)],
@@ -430,6 +477,7 @@ describe('evolve: examples', () => {
     cancelRequested(1),
     cancelled(1),
     retryRequested(5, 1),
+    discarded(1, 1),
   ])('leaves an unknown job unknown on $type', (e) => {
     expect(evolve(null, e)).toBeNull();
     expect(foldEvents([e])).toBeNull();
@@ -455,8 +503,8 @@ interface Step {
   cancelRequest: boolean;
   outcome: 'complete' | 'fail' | 'cancelled';
   retryable: boolean;
-  /** After a final failure: redrive the job (otherwise the history ends). */
-  redrive: boolean;
+  /** After a final failure: redrive the job, discard it, or leave it failed (the history ends). */
+  afterFailure: 'redrive' | 'discard' | 'leave';
 }
 
 interface Plan {
@@ -483,7 +531,11 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
     { arbitrary: fc.constant('cancelled' as const), weight: 1 },
   ),
   retryable: fc.boolean(),
-  redrive: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, fc.constant(false)),
+  afterFailure: fc.oneof(
+    { arbitrary: fc.constant('redrive' as const), weight: 3 },
+    fc.constant('discard' as const),
+    fc.constant('leave' as const),
+  ),
 });
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
@@ -518,9 +570,13 @@ function simulate(plan: Plan): { events: JobEvent[]; expected: Expected[] } {
     status,
   );
   for (const step of plan.steps) {
-    if (status === 'completed' || status === 'cancelled') break;
+    if (status === 'completed' || status === 'cancelled' || status === 'discarded') break;
     if (status === 'failed') {
-      if (!step.redrive) break;
+      if (step.afterFailure === 'leave') break;
+      if (step.afterFailure === 'discard') {
+        emit(discarded(attempt, tick()), 'discarded');
+        break;
+      }
       attemptLimit = attempt + plan.maxAttempts;
       emit(retryRequested(attemptLimit, tick()), 'pending');
       continue;
@@ -567,6 +623,7 @@ function withReadableString<H extends { events: JobEvent[] }>(history: H): H {
 const TERMINAL_EVENT: Partial<Record<JobEventType, (e: JobEvent) => JobStatus | null>> = {
   JobCompleted: () => 'completed',
   JobCancelled: () => 'cancelled',
+  JobDiscarded: () => 'discarded',
   JobAttemptFailed: (e) => (e.type === 'JobAttemptFailed' && e.data.nextRunAt === null ? 'failed' : null),
 };
 

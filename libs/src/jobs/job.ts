@@ -1,9 +1,18 @@
 import type { BackoffPolicy, JobErrorInfo, NotifySpec } from '../events/job-events';
 
-export const JOB_STATUSES = ['pending', 'scheduled', 'processing', 'completed', 'failed', 'cancelled'] as const;
+/** `discarded`: a failed job set aside for good by a `deadLetters.discard` job; no longer a dead letter. */
+export const JOB_STATUSES = [
+  'pending',
+  'scheduled',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+  'discarded',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled', 'discarded']);
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.has(status);

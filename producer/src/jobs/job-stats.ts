@@ -8,7 +8,8 @@ import { queryIssues } from './list-jobs-query';
 
 /** Statuses counted over every job of the tenant: the work not done yet, and the dead letters waiting for a redrive. */
 const OPEN_STATUSES = ['pending', 'scheduled', 'processing', 'failed'] as const satisfies readonly JobStatus[];
-const FINISHED_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
+/** A discarded job finished when it failed: it stays counted there, as `discarded`, and in the throughput as failed. */
+const FINISHED_STATUSES = ['completed', 'failed', 'cancelled', 'discarded'] as const satisfies readonly JobStatus[];
 const DEFAULT_WINDOW_MS = 3600_000;
 const MAX_WINDOW_MS = 7 * 86_400_000;
 export const MAX_BUCKETS = 1440;
@@ -42,7 +43,11 @@ export const JobStats = named(
     current: z
       .array(Count)
       .describe('every job now pending, scheduled, processing or failed (a dead letter waits there until redriven)'),
-    finished: z.array(Count).describe('the jobs that completed, failed or were cancelled in the window'),
+    finished: z
+      .array(Count)
+      .describe(
+        'the jobs that completed, failed or were cancelled in the window (a failed job discarded since counts as discarded)',
+      ),
     deadLetters: z
       .array(
         z.object({
@@ -57,7 +62,7 @@ export const JobStats = named(
         z.object({
           start: z.string().describe('start of the bucket'),
           completed: z.number().int().min(0),
-          failed: z.number().int().min(0),
+          failed: z.number().int().min(0).describe('discarded ones included'),
           cancelled: z.number().int().min(0),
         }),
       )
@@ -163,7 +168,8 @@ export async function readJobStats(
   const finishedCounts = new Map<string, { type: string; status: JobStatus; count: number }>();
   for (const { _id, count } of finished) {
     const bucket = throughput[Math.min(buckets - 1, Math.max(0, _id.bucket))]!;
-    if (_id.status === 'completed' || _id.status === 'failed' || _id.status === 'cancelled')
+    if (_id.status === 'discarded') bucket.failed += count;
+    else if (_id.status === 'completed' || _id.status === 'failed' || _id.status === 'cancelled')
       bucket[_id.status] += count;
     const key = `${_id.type}\0${_id.status}`;
     const entry = finishedCounts.get(key) ?? { type: _id.type, status: _id.status, count: 0 };
