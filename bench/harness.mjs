@@ -12,6 +12,15 @@ export const TENANT = 'bench';
 
 export const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
+/** Calls `task(0)` … `task(n - 1)`, `lanes` of them at a time. */
+export async function inLanes(n, lanes, task) {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await task(next++);
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
+
 export async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,7 +68,8 @@ export async function stopProcess(child) {
   clearTimeout(timer);
 }
 
-function percentile(sorted, p) {
+/** The value below which `p` percent of `sorted` (ascending) lie. */
+export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 

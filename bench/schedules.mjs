@@ -18,6 +18,7 @@ import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
 import {
   TOKEN,
   freePort,
+  inLanes,
   joblineEnv,
   latencySummary,
   log,
@@ -34,15 +35,6 @@ const PERIOD_S = 5;
 /** The runner's default `RUNNER_CONCURRENCY`, given to the BullMQ worker too. */
 const CONCURRENCY = 16;
 const pattern = (i) => `${i % PERIOD_S}-59/${PERIOD_S} * * * * *`;
-
-/** Calls `task(0)` … `task(n - 1)`, `lanes` of them at a time. */
-async function inLanes(n, lanes, task) {
-  let next = 0;
-  const lane = async () => {
-    while (next < n) await task(next++);
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-}
 
 /** Fires whose time lies in the measured window, and how many of them there should have been. */
 function report(lateness, window) {

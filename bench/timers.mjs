@@ -14,6 +14,7 @@ import { build, ensureInfrastructure, root } from '../scripts/local-stack.mjs';
 import {
   TOKEN,
   freePort,
+  inLanes,
   joblineEnv,
   latencySummary,
   log,
@@ -35,15 +36,6 @@ const CONCURRENCY = 16;
 const GRACE_MS = 120_000;
 
 const dueIn = () => Math.round(Math.random() * SPREAD_MS);
-
-/** Calls `task(0)` … `task(n - 1)`, `lanes` of them at a time. */
-async function inLanes(n, lanes, task) {
-  let next = 0;
-  const lane = async () => {
-    while (next < n) await task(next++);
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-}
 
 /** Polls `done()` until it holds or `deadline` (epoch ms) passes. */
 async function waitFor(done, deadline) {
