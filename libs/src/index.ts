@@ -53,6 +53,7 @@ export * from './data/export-request';
 export * from './data/export-records';
 export * from './job-types/data-payloads';
 export * from './job-types/book-payloads';
+export * from './job-types/dead-letter-payloads';
 export * from './schedules/schedule-events';
 export * from './schedules/schedule';
 export * from './schedules/evolve-schedule';

@@ -21,6 +21,7 @@ import {
 import { createProjectionLookup, createTopicSender } from './adapters';
 import { loadRunnerConfig } from './config';
 import { booksCollection, ensureBookIndexes } from './books/book-store';
+import { bulkRunsCollection, mongoBulkRunStore, mongoDeadLetterStore } from './dead-letters/dead-letter-store';
 import { createHandlers } from './handlers';
 import { createRunnerConsumer } from './runner-consumer';
 import { createRunnerMetrics } from './runner-metrics';
@@ -47,6 +48,7 @@ async function run() {
   const blobs = createBlobStore(config);
   const data = dataCollections(mongo.db);
   const books = booksCollection(mongo.db);
+  const jobline = joblineCollections(mongo.db);
   await Promise.all([ensureDataIndexes(data), ensureBookIndexes(books)]);
   if (config.CALLBACK_SIGNING_KEY === DEV_CALLBACK_SIGNING_KEY) {
     logger.warn('CALLBACK_SIGNING_KEY is the development key: set your own before http jobs call other machines');
@@ -79,14 +81,26 @@ async function run() {
     paused: pauseView,
     execute: {
       publisher,
-      handlers: createHandlers({ http, callbackSigningKey: config.CALLBACK_SIGNING_KEY, blobs, data, books }),
+      handlers: createHandlers({
+        http,
+        callbackSigningKey: config.CALLBACK_SIGNING_KEY,
+        blobs,
+        data,
+        books,
+        deadLetters: {
+          deadLetters: mongoDeadLetterStore(jobline),
+          bulkRuns: mongoBulkRunStore(bulkRunsCollection(mongo.db)),
+          publisher,
+          now: () => new Date(),
+        },
+      }),
       runnerId: config.RUNNER_ID,
       logger,
       now: () => new Date(),
       random: Math.random,
       metrics,
     },
-    lookup: createProjectionLookup(joblineCollections(mongo.db)),
+    lookup: createProjectionLookup(jobline),
     send: sender.send,
     logger,
   });

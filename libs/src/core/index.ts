@@ -19,6 +19,7 @@ export * from '../job-types/job-types';
 export * from '../job-types/http-payload';
 export * from '../job-types/data-payloads';
 export * from '../job-types/book-payloads';
+export * from '../job-types/dead-letter-payloads';
 export * from '../schedules/schedule-events';
 export * from '../schedules/schedule';
 export * from '../schedules/evolve-schedule';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BookExportPayload, BookImportPayload } from './book-payloads';
 import { DataExportPayload, DataImportPayload } from './data-payloads';
+import { DeadLettersDiscardPayload, DeadLettersRedrivePayload } from './dead-letter-payloads';
 import { HttpPayload } from './http-payload';
 
 /** Payload schemas per job type: validated at the edge (producer) and parsed again by the runner's handlers. */
@@ -27,6 +28,8 @@ export const JOB_PAYLOAD_SCHEMAS = {
   'data.export': DataExportPayload,
   'book.import': BookImportPayload,
   'book.export': BookExportPayload,
+  'deadLetters.redrive': DeadLettersRedrivePayload,
+  'deadLetters.discard': DeadLettersDiscardPayload,
 } as const;
 
 export type JobType = keyof typeof JOB_PAYLOAD_SCHEMAS;

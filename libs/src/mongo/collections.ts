@@ -74,6 +74,9 @@ export async function ensureIndexes(c: JoblineCollections): Promise<void> {
   await c.jobs.createIndex({ tenantId: 1, type: 1, createdAt: -1, _id: -1 });
   // GET /v1/stats: the jobs that finished in a window, counted from the index alone (it holds every field read).
   await c.jobs.createIndex({ tenantId: 1, finishedAt: 1, status: 1, type: 1 });
+  // Bulk jobs on the dead letters: a tenant's failed jobs in the order they were dead-lettered, paged by that time and
+  // id, a time range read off the index; type and error code are checked on the documents the range yields.
+  await c.jobs.createIndex({ tenantId: 1, status: 1, deadLetteredAt: 1, _id: 1 });
   await c.jobEvents.createIndex({ jobId: 1, 'position.offset': 1 });
   await c.callbackDeliveries.createIndex({ status: 1, nextAttemptAt: 1 });
   await c.callbackDeliveries.createIndex({ jobId: 1 });
