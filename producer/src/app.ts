@@ -14,6 +14,7 @@ import { jobAcceptor } from './jobs/accept-jobs';
 import { JOBS_PATH, jobRequestLimits, jobsRouter, type JobsRouterDeps } from './jobs/jobs-router';
 import { EXPORTS_PATH, downloadExport, exportDownload, exportsRouter, type DownloadLinks } from './data/exports-router';
 import { IMPORTS_PATH, importsRouter } from './data/imports-router';
+import { DEAD_LETTERS_PATH, deadLettersRouter } from './dead-letters/dead-letters-router';
 import { apiOperations } from './http/openapi';
 import { problemDetails, routeNotFound } from './http/problem-details';
 import { markMount, requestTelemetry } from './http/request-telemetry';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   const acceptJobs = jobAcceptor(deps);
   app.use(JOBS_PATH, markMount, jobsRouter(deps, acceptJobs));
   app.use(TIMERS_PATH, markMount, timersRouter(deps, acceptJobs));
+  app.use(DEAD_LETTERS_PATH, markMount, deadLettersRouter(deps, acceptJobs));
   if (deps.schedules) {
     const { logger, now, reader } = deps;
     app.use(

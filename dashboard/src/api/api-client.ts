@@ -15,8 +15,9 @@ export const JOB_STATUSES: readonly JobStatus[] = [
   'completed',
   'failed',
   'cancelled',
+  'discarded',
 ];
-const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled', 'discarded']);
 
 export const isTerminal = (status: JobStatus): boolean => TERMINAL.has(status);
 

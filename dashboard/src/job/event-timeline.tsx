@@ -12,6 +12,7 @@ const COLORS: Record<JobEvent['type'], string> = {
   JobCancelRequested: 'orange',
   JobCancelled: 'orange',
   JobRetryRequested: 'indigo',
+  JobDiscarded: 'gray',
 };
 
 /** One line saying what the event changed. */
@@ -38,7 +39,13 @@ export function describeEvent(event: JobEvent): string {
     case 'JobCancelled':
       return `cancelled${event.data.reason ? `: ${event.data.reason}` : ''}`;
     case 'JobRetryRequested':
-      return `redriven: may run up to attempt ${event.data.attemptLimit}`;
+      return `redriven${event.data.bulkJobId ? ` by bulk job ${event.data.bulkJobId}` : ''}: may run up to attempt ${
+        event.data.attemptLimit
+      }`;
+    case 'JobDiscarded':
+      return `discarded${event.data.bulkJobId ? ` by bulk job ${event.data.bulkJobId}` : ''}${
+        event.data.reason ? `: ${event.data.reason}` : ''
+      }`;
     default: {
       const _never: never = event;
       return String(_never);

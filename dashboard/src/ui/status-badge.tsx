@@ -8,6 +8,7 @@ export const STATUS_COLORS: Record<JobStatus, string> = {
   completed: 'teal',
   failed: 'red',
   cancelled: 'orange',
+  discarded: 'dark',
 };
 
 export function StatusBadge({ status }: { status: JobStatus }) {

@@ -13,6 +13,7 @@ import {
 import { getCallbackSecret } from '../jobs/callback-secret-route';
 import { getDashboard } from './dashboard-route';
 import { EXPORTS_OPERATIONS } from '../data/exports-router';
+import { DEAD_LETTERS_OPERATIONS } from '../dead-letters/dead-letters-router';
 import { getHealth, getReadiness } from './health-reports';
 import { IMPORTS_OPERATIONS } from '../data/imports-router';
 import { streamJob, streamJobs } from '../jobs/job-streams';
@@ -40,6 +41,7 @@ export function apiOperations(): ApiOperation[] {
     getJobStats,
     ...TIMERS_OPERATIONS,
     ...SCHEDULES_OPERATIONS,
+    ...DEAD_LETTERS_OPERATIONS,
     ...PAUSES_OPERATIONS,
     ...IMPORTS_OPERATIONS,
     ...EXPORTS_OPERATIONS,
@@ -318,6 +320,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         name: 'pauses',
         description:
           'pause and resume the tenant’s work, as a whole or one job type: paused jobs stay pending, running ones finish',
+      },
+      {
+        name: 'dead letters',
+        description:
+          'jobs that failed for good, redriven or discarded in bulk by a job of their own, with progress and outcome',
       },
       { name: 'imports', description: 'bulk data and book imports' },
       { name: 'exports', description: 'bulk data and book exports, and their files' },

@@ -204,7 +204,8 @@ const retryJob = jobCommand(
   'retry',
   'retryJob',
   'Redrive a failed job',
-  'The job gets `maxAttempts` more attempts; attempt numbers keep counting.',
+  'The job gets `maxAttempts` more attempts; attempt numbers keep counting. Only a `failed` job: a `discarded` one ' +
+    'is set aside for good (409). POST /v1/dead-letters/redrive redrives many.',
 );
 
 /** The operations of `/v1/jobs`, as the router serves them. */
