@@ -23,6 +23,7 @@ import { JobStates } from './job-states';
 import { NOTHING_PAUSED, type PauseState } from './pause-state';
 import { attemptStillWanted, planAttempt } from './plan-attempt';
 import { TicketWithdrawn, WorkScheduler } from './work-scheduler';
+import { TimedWaits } from './timed-waits';
 
 export interface RunnerConsumerOptions {
   kafka: Kafka;
@@ -114,12 +115,15 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     options.paused ?? NOTHING_PAUSED,
   );
   const maxPending = options.maxPending ?? Math.max(100_000, options.concurrency * 8);
-  /** Aborted when the runner stops: jobs not yet running (waiting for their time or a slot) are left for redelivery. */
-  const drain = new AbortController();
+  /**
+   * Waits in memory (for a job's time, or before trying work again). When the runner stops, they end at once, as do
+   * the waits for a slot (`slots.close()`): jobs not yet running are left for redelivery.
+   */
+  const timed = new TimedWaits();
   /** Aborted when the grace period is over: running jobs are abandoned too. */
   const stop = new AbortController();
-  // Every waiting job listens to these two signals.
-  setMaxListeners(0, drain.signal, stop.signal);
+  // Every running job listens to it.
+  setMaxListeners(0, stop.signal);
   let stopping = false;
   let waiting = 0;
   const running = new Map<string, AbortController>();
@@ -175,7 +179,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       if (route.kind === 'wait') {
         logger.debug('job waits in memory for its time', { jobId: job.id, attempt, ms: route.ms });
         waiting += 1;
-        await sleep(route.ms, undefined, { signal: drain.signal })
+        await timed
+          .wait(route.ms)
           .catch(() => {
             throw new WorkAbandoned(job.id);
           })
@@ -186,7 +191,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       }
       // Priority, fair sharing between tenants, limits and pauses decide when it gets a slot (`work-scheduler.ts`).
       const release = await slots
-        .acquire({ tenantId: job.tenantId, type: job.type, priority: job.priority }, drain.signal)
+        .acquire({ tenantId: job.tenantId, type: job.type, priority: job.priority })
         .catch((err: unknown) => {
           throw err instanceof TicketWithdrawn ? new WorkAbandoned(job.id) : err;
         });
@@ -262,7 +267,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
         if (err instanceof WorkAbandoned || stopping) throw err;
         const delay = Math.min(250 * 2 ** failures, RETRY_MAX_MS);
         logger.error('job work failed; trying again', { jobId, failures, delay, err: String(err) });
-        await sleep(delay, undefined, { signal: drain.signal }).catch(() => {
+        await timed.wait(delay).catch(() => {
           throw new WorkAbandoned(jobId);
         });
       }
@@ -399,7 +404,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                   holds.add(hold);
                   break;
                 }
-                take(batch.topic, batch.partition, offset, timer.job.id, () => workForTimer(timer));
+                take(batch.topic, batch.partition, offset, timer.job.id, workForTimer.bind(null, timer));
                 resolveOffset(message.offset);
                 continue;
               }
@@ -428,7 +433,9 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                 batch.partition,
                 offset,
                 event?.jobId ?? '',
-                wanted ? () => workForEvent(event, known, catchingUp) : null,
+                // Bound, not a closure: work waiting for a slot must not keep this batch's scope (and its fetched
+                // messages) alive.
+                wanted ? workForEvent.bind(null, event, known, catchingUp) : null,
               );
               resolveOffset(message.offset);
             }
@@ -440,7 +447,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     },
     async stop(graceMs) {
       stopping = true;
-      drain.abort();
+      timed.endAll();
       slots.close();
       pausedForCapacity.clear();
       consumer.pause([topics.events, ...topics.delays.map((d) => d.topic)].map((topic) => ({ topic })));

@@ -23,10 +23,10 @@ export interface WorkLimits {
 /** Given back once the job is done with its slot. */
 export type Release = () => void;
 
-/** Thrown to a waiting ticket whose signal aborted before it started. */
+/** Thrown to the tickets still waiting when the scheduler is closed, and to any asked for after. */
 export class TicketWithdrawn extends Error {
   constructor() {
-    super('withdrawn before it started');
+    super('withdrawn before it started: the scheduler is closed');
   }
 }
 
@@ -34,7 +34,7 @@ interface Waiter {
   ticket: WorkTicket;
   seq: number;
   start: (release: Release) => void;
-  withdrawn: boolean;
+  withdraw: () => void;
 }
 
 /** The waiting tickets of one tenant and job type, one FIFO per priority. */
@@ -48,17 +48,18 @@ class Group {
     readonly type: string,
   ) {}
 
-  /** The first ticket of the highest priority, past any withdrawn ones. */
+  /** The first ticket of the highest priority. */
   peek(): Waiter | undefined {
     for (let p = MAX_PRIORITY; p >= MIN_PRIORITY; p--) {
       const queue = this.byPriority[p]!;
-      while (this.heads[p]! < queue.length) {
-        const waiter = queue[this.heads[p]!]!;
-        if (!waiter.withdrawn) return waiter;
-        this.shift(p);
-      }
+      if (this.heads[p]! < queue.length) return queue[this.heads[p]!];
     }
     return undefined;
+  }
+
+  /** Every waiting ticket, in no particular order. */
+  *all(): Iterable<Waiter> {
+    for (let p = MIN_PRIORITY; p <= MAX_PRIORITY; p++) yield* this.byPriority[p]!.slice(this.heads[p]);
   }
 
   push(waiter: Waiter): void {
@@ -69,8 +70,7 @@ class Group {
   /** Removes the head of priority `p` (the one `peek` returned). */
   shift(p: number): void {
     const queue = this.byPriority[p]!;
-    const waiter = queue[this.heads[p]!]!;
-    if (!waiter.withdrawn) this.size -= 1;
+    this.size -= 1;
     this.heads[p]! += 1;
     if (this.heads[p] === queue.length) {
       queue.length = 0;
@@ -98,7 +98,9 @@ const groupKey = (tenantId: string, type: string) => `${tenantId}\u0000${type}`;
  *    start as soon as slots free up, in turns with the backlog when there is a single slot);
  * 4. asked first.
  *
- * Waiting costs nothing but memory: nothing polls. A slot freed, a ticket added or a pause lifted looks again.
+ * Waiting costs nothing but memory: nothing polls. A slot freed, a ticket added or a pause lifted looks again. A
+ * waiting ticket listens to no signal (Node checks each new listener of an `AbortSignal` against all it has, which
+ * makes a hundred thousand waiters on one signal quadratic): `close` withdraws them all at once.
  */
 export class WorkScheduler {
   private running = 0;
@@ -111,6 +113,7 @@ export class WorkScheduler {
   private starts = 0;
   private waitingCount = 0;
   private seq = 0;
+  private closed = false;
   private readonly stopWatching: () => void;
 
   constructor(
@@ -137,42 +140,34 @@ export class WorkScheduler {
 
   /**
    * Resolves once the ticket holds a slot, with the function that gives it back. Rejects with `TicketWithdrawn` when
-   * `signal` aborts first.
+   * the scheduler is closed first.
    */
-  acquire(ticket: WorkTicket, signal?: AbortSignal): Promise<Release> {
+  acquire(ticket: WorkTicket): Promise<Release> {
+    if (this.closed) return Promise.reject(new TicketWithdrawn());
     const normalized = { ...ticket, priority: clampPriority(ticket.priority) };
     if (this.waitingCount === 0 && this.mayStart(normalized.tenantId, normalized.type)) {
       return Promise.resolve(this.take(normalized));
     }
-    if (signal?.aborted) return Promise.reject(new TicketWithdrawn());
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = { ticket: normalized, seq: this.seq++, start: resolve, withdrawn: false };
+      const withdraw = () => reject(new TicketWithdrawn());
+      const waiter: Waiter = { ticket: normalized, seq: this.seq++, start: resolve, withdraw };
       const key = groupKey(normalized.tenantId, normalized.type);
       let group = this.groups.get(key);
       if (!group) this.groups.set(key, (group = new Group(normalized.tenantId, normalized.type)));
       group.push(waiter);
       this.waitingCount += 1;
-      if (signal) {
-        const withdraw = () => {
-          if (waiter.withdrawn) return;
-          waiter.withdrawn = true;
-          group.size -= 1;
-          this.waitingCount -= 1;
-          reject(new TicketWithdrawn());
-        };
-        signal.addEventListener('abort', withdraw, { once: true });
-        waiter.start = (release) => {
-          signal.removeEventListener('abort', withdraw);
-          resolve(release);
-        };
-      }
       this.dispatch();
     });
   }
 
-  /** Stops listening to pause changes. */
+  /** Withdraws every waiting ticket and refuses new ones; jobs holding slots keep them until they give them back. */
   close(): void {
+    this.closed = true;
     this.stopWatching();
+    const groups = [...this.groups.values()];
+    this.groups.clear();
+    this.waitingCount = 0;
+    for (const group of groups) for (const waiter of group.all()) waiter.withdraw();
   }
 
   private mayStart(tenantId: string, type: string): boolean {
@@ -207,7 +202,7 @@ export class WorkScheduler {
 
   /** Gives free slots to the best waiting tickets, as long as there are both. */
   private dispatch(): void {
-    while (this.running < this.limits.concurrency && this.waitingCount > 0) {
+    while (!this.closed && this.running < this.limits.concurrency && this.waitingCount > 0) {
       let best: Candidate | undefined;
       for (const [key, group] of this.groups) {
         const waiter = group.peek();

@@ -188,20 +188,23 @@ describe('WorkScheduler', () => {
     expect(started).toEqual(['first', 'second']);
   });
 
-  it('withdraws a waiting ticket whose signal aborts, and never starts it', async () => {
-    // given: the slot busy, one ticket waiting
-    const scheduler = new WorkScheduler({ concurrency: 1 });
+  it('withdraws every waiting ticket when closed, refuses new ones, and never starts them', async () => {
+    // given: the slot busy, two tickets waiting, one of them paused
+    const state = pauses();
+    state.pause('b');
+    const scheduler = new WorkScheduler({ concurrency: 1 }, state);
     const release = await scheduler.acquire(ticket());
-    const abort = new AbortController();
-    const waiting = scheduler.acquire(ticket(), abort.signal);
+    const waiting = [scheduler.acquire(ticket()), scheduler.acquire(ticket({ tenantId: 'b' }))];
 
     // when
-    abort.abort();
+    scheduler.close();
 
     // then
-    await expect(waiting).rejects.toBeInstanceOf(TicketWithdrawn);
+    for (const ticket of waiting) await expect(ticket).rejects.toBeInstanceOf(TicketWithdrawn);
+    await expect(scheduler.acquire(ticket())).rejects.toBeInstanceOf(TicketWithdrawn);
     expect(scheduler.waiting).toBe(0);
     release();
+    state.resume();
     expect(scheduler.inUse).toBe(0);
   });
 
