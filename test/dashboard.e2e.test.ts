@@ -189,15 +189,20 @@ describe('dashboard at /ui', () => {
     await expect(statusOf(job.id)).resolves.toBe('completed');
   });
 
-  it('redrives every dead letter of a group at once', async () => {
+  it('redrives every dead letter of a group at once, by a bulk job', async () => {
     const failing = { type: 'sleep', payload: { ms: 10, failAttempts: 1 }, maxAttempts: 1 };
     const jobs = await Promise.all([api('/v1/jobs', failing), api('/v1/jobs', failing)]);
     await Promise.all(jobs.map((job) => untilStatus(job.id, 'failed')));
 
     await page.goto(`${jobline.base}/ui/dead-letters`);
     await page.getByRole('button', { name: 'Redrive every sleep job that failed with HANDLER_FAILED' }).click();
-    await page.getByTestId('api-answer').filter({ hasText: '2 of 2 accepted' }).waitFor();
+    const answer = page.getByTestId('bulk-answer').filter({ hasText: 'redriven by bulk job' });
+    await answer.waitFor();
+    const bulkId = (await answer.getByRole('link').textContent())!;
     await Promise.all(jobs.map((job) => untilStatus(job.id, 'completed')));
+    await untilStatus(bulkId, 'completed');
+    const bulk = await api(`/v1/jobs/${bulkId}`);
+    expect(bulk).toMatchObject({ type: 'deadLetters.redrive', result: { action: 'redrive', redriven: 2 } });
     await page.getByTestId('dead-letters-waiting').filter({ hasText: '0 waiting' }).waitFor({ timeout: 10_000 });
   });
 

@@ -1,7 +1,21 @@
-import { Alert, Badge, Button, Group, List, Paper, Stack, Table, Text, Title, UnstyledButton } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  List,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  Title,
+  UnstyledButton,
+} from '@mantine/core';
 import { IconRefresh } from '../ui/icons';
 import { useMemo, useState } from 'react';
-import { dataOf, type Answer, type JobView } from '../api/api-client';
+import { Link } from 'react-router';
+import { problemAnswer, type Answer, type JobView } from '../api/api-client';
 import { useSession } from '../auth/session';
 import { sendJobCommand } from '../job/job-commands';
 import { JobTable } from '../jobs/job-table';
@@ -9,9 +23,6 @@ import { Pager } from '../jobs/pager';
 import { useJobList } from '../jobs/use-job-list';
 import { useJobStats } from '../overview/use-job-stats';
 import { Empty, ErrorState, Loading } from '../ui/states';
-
-/** Most jobs one press of "Redrive all" sends commands for; a larger backlog is a bulk job's work. */
-const MAX_GROUP_REDRIVE = 500;
 
 interface Group {
   type: string;
@@ -33,6 +44,8 @@ export function DeadLettersPage() {
   const [answers, setAnswers] = useState<{ jobId: string; answer: Answer }[]>([]);
   const [redriving, setRedriving] = useState(false);
   const [sent, setSent] = useState<{ done: number; of: number } | null>(null);
+  /** The bulk job a "Redrive all" started, or what the API answered instead. */
+  const [bulk, setBulk] = useState<{ group: Group; view?: JobView; answer: Answer } | null>(null);
 
   // A redriven job stays listed, its status changing live, until the list is read again.
   const shown = list.jobs.filter(
@@ -65,23 +78,24 @@ export function DeadLettersPage() {
     stats.reload();
   }
 
-  /** Every failed job of the group, read page by page first, then redriven one by one. */
+  /** Every failed job of the group, redriven by one `deadLetters.redrive` job on the server. */
   async function redriveGroup(g: Group) {
     setRedriving(true);
     try {
-      const ids: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const query = { status: 'failed', type: g.type, limit: 100, ...(cursor ? { cursor } : {}) };
-        const page = dataOf(await api.GET('/v1/jobs', { params: { query } }));
-        ids.push(...page.items.filter((job) => (job.error?.code ?? 'none') === g.code).map((job) => job.id));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor && ids.length < MAX_GROUP_REDRIVE);
-      await redrive(ids.slice(0, MAX_GROUP_REDRIVE));
+      const { data, error, response } = await api.POST('/v1/dead-letters/redrive', {
+        body: { type: g.type, code: g.code },
+      });
+      setBulk(
+        data
+          ? { group: g, view: data, answer: { ok: true, status: response.status, message: 'bulk redrive accepted' } }
+          : { group: g, answer: problemAnswer(response.status, error) },
+      );
     } catch (err) {
+      setBulk({ group: g, answer: problemAnswer(0, err) });
+    } finally {
       setRedriving(false);
-      setAnswers([{ jobId: '(group)', answer: { ok: false, status: 0, message: (err as Error).message } }]);
     }
+    stats.reload();
   }
 
   const groups = stats.data?.deadLetters ?? [];
@@ -177,6 +191,29 @@ export function DeadLettersPage() {
         <Text size="sm" role="status">
           Redriving {sent.done + 1} of {sent.of}…
         </Text>
+      )}
+      {bulk && (
+        <Alert
+          color={bulk.answer.ok ? 'teal' : 'orange'}
+          title={`Redrive every ${bulk.group.type} job that failed with ${bulk.group.code}`}
+          withCloseButton
+          onClose={() => setBulk(null)}
+          data-testid="bulk-answer"
+        >
+          {bulk.view ? (
+            <Text size="sm">
+              {bulk.answer.status}: redriven by bulk job{' '}
+              <Anchor component={Link} to={`/jobs/${bulk.view.id}`} ff="monospace">
+                {bulk.view.id}
+              </Anchor>
+              , which shows its progress and how many it redrove.
+            </Text>
+          ) : (
+            <Text size="sm">
+              {bulk.answer.status}: {bulk.answer.message}
+            </Text>
+          )}
+        </Alert>
       )}
       {answers.length > 0 && (
         <Alert
