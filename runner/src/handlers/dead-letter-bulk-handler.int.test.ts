@@ -84,8 +84,7 @@ describe('deadLetters.redrive and deadLetters.discard handlers', () => {
       });
       const doc = await collections.jobs.findOne({ _id: event.jobId });
       const next = evolve(doc ? jobFromDocument(doc) : null, event);
-      if (next)
-        await collections.jobs.replaceOne({ _id: next.id }, { ...next, _id: next.id, position }, { upsert: true });
+      if (next) await collections.jobs.replaceOne({ _id: next.id }, { ...next, position }, { upsert: true });
     }
   }
 
