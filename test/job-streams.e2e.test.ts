@@ -105,6 +105,9 @@ describe('live job updates over Server-Sent Events', () => {
     expect([foreign.status, foreign.contentType]).toEqual([404, 'application/problem+json; charset=utf-8']);
     const bad = await openSse(`${base}/v1/jobs/${job.id}/stream`, { ...A, 'last-event-id': 'not-an-offset' });
     expect(bad.status).toBe(400);
+    // A query parameter beside a valid header is checked too.
+    const badQuery = await openSse(`${base}/v1/jobs/${job.id}/stream?lastEventId=%15x`, { ...A, 'last-event-id': '3' });
+    expect(badQuery.status).toBe(400);
     const unauthenticated = await openSse(`${base}/v1/stream`, {});
     expect(unauthenticated.status).toBe(401);
   });

@@ -6,7 +6,7 @@ clock); `cursor` must be a page's `nextCursor` (issued by the server); books are
 Markdown or EPUB name or type, never from `{url}` (the query and the body together); an upload's other fields are
 ignored, but their names may not hold control characters (multipart framing). The document says so in its
 descriptions (but the last), and the producer refuses such requests with 400. A schedule's cron expression and time zone must be
-ones the producer reads, and its end must come after its start. So that the fuzzer's schema-valid requests stay
+ones the producer reads, and its end must come after its start; so must a dead-letter filter's time range. So that the fuzzer's schema-valid requests stay
 valid, this hook moves the few that break those rules back inside them, before they are sent; it leaves invalid requests alone, which the producer must still refuse.
 """
 
@@ -68,8 +68,26 @@ def _schedule_within_rules(schedule, creating):
     start, end = _parse_instant(schedule.get("startAt")), _parse_instant(schedule.get("endAt"))
     if start is not None and end is not None and start.tzinfo and end.tzinfo and end <= start:
         del schedule["endAt"]
+    if isinstance(schedule.get("job"), dict):
+        _job_within_rules(schedule["job"])
     if creating or schedule.get("paused") is False:
         schedule["paused"] = True
+
+
+def _dead_letter_filter_within_rules(filter):
+    """A dead-letter filter's time range ends after it starts: a `to` at or before `from` is dropped."""
+    if not isinstance(filter, dict):
+        return
+    start, end = _parse_instant(filter.get("from")), _parse_instant(filter.get("to"))
+    if start is not None and end is not None and start.tzinfo and end.tzinfo and end <= start:
+        del filter["to"]
+
+
+def _job_within_rules(job):
+    """A job request: due within the horizon, and a bulk dead-letter job's filter within its rules."""
+    _within_horizon(job)
+    if isinstance(job, dict) and str(job.get("type", "")).startswith("deadLetters."):
+        _dead_letter_filter_within_rules(job.get("payload"))
 
 
 def _stats_window_within_rules(query):
@@ -97,10 +115,12 @@ def before_call(context, case, kwargs):
         return
     path, method = case.operation.path, case.method.upper()
     if method == "POST" and path == "/v1/jobs":
-        _within_horizon(case.body)
+        _job_within_rules(case.body)
     elif method == "POST" and path == "/v1/jobs/batch" and isinstance(case.body, dict):
         for job in case.body.get("jobs") or []:
-            _within_horizon(job)
+            _job_within_rules(job)
+    elif method == "POST" and path in ("/v1/dead-letters/redrive", "/v1/dead-letters/discard"):
+        _dead_letter_filter_within_rules(case.body)
     elif method == "POST" and path == "/v1/timers":
         _within_horizon(case.body)
         _timer_duration_within_horizon(case.body)

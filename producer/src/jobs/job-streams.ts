@@ -287,21 +287,19 @@ export function jobStreams(deps: JobStreamsDeps): JobStreams {
 }
 
 function parseLastEventId(req: Request): number | null {
-  const header = req.get('Last-Event-ID');
-  // An empty header is an EventSource's "none": the query parameter may still give one. A repeated parameter (an
-  // array) is refused below, not ignored.
-  const value: unknown = header || req.query.lastEventId;
+  // An empty header is an EventSource's "none": the query parameter may still give one. Both are checked when both
+  // come, and the header wins. A repeated parameter (an array) is refused, not ignored.
+  const header = checkedLastEventId('Last-Event-ID', req.get('Last-Event-ID'));
+  const query = checkedLastEventId('lastEventId', req.query.lastEventId);
+  return header ?? query;
+}
+
+function checkedLastEventId(field: string, value: unknown): number | null {
   if (value === undefined || value === '') return null;
   const parsed = LastEventId.safeParse(value);
   if (!parsed.success) {
     throw new JoblineError('VALIDATION_FAILED', 'invalid Last-Event-ID', {
-      details: [
-        {
-          field: header ? 'Last-Event-ID' : 'lastEventId',
-          message: parsed.error.issues[0]!.message,
-          code: 'invalid_format',
-        },
-      ],
+      details: [{ field, message: parsed.error.issues[0]!.message, code: 'invalid_format' }],
     });
   }
   return Number(parsed.data);
