@@ -183,7 +183,6 @@ describe('deadLetters.redrive and deadLetters.discard handlers', () => {
       limitReached: false,
     });
     expect(progress).toEqual([
-      { current: 0, total: 3 },
       { current: 2, total: 3 },
       { current: 3, total: 3 },
     ]);

@@ -54,7 +54,9 @@ export function createDeadLetterBulkHandler(action: DeadLetterBulkAction, deps: 
     const report = () => ctx.progress(run.acted, Math.max(run.matched, run.acted), `${run.acted} ${DONE[action]}`);
 
     if (run.staged) run = await publishStaged(run);
-    report();
+    // Progress goes out at most every half second (the runner throttles it), so a page's report is the one that
+    // counts: a first report of nothing done would hold back that of a job done within one page.
+    if (run.acted > 0) report();
     const pace = pacer(payload.maxPerSecond, ctx.signal);
     while (run.acted < limit) {
       ctx.signal.throwIfAborted();
