@@ -32,7 +32,8 @@ const filterShape = {
     ),
   from: Instant.optional().describe('only those dead-lettered at or after this instant (ISO 8601 with offset)'),
   to: Instant.optional().describe(
-    'only those dead-lettered before this instant; without it, before the bulk job was requested',
+    'only those dead-lettered before this instant, which must come after `from`; without it, before the bulk job ' +
+      'was requested',
   ),
   limit: z
     .number()
