@@ -127,6 +127,23 @@ describe('job figures from the jobs projection', () => {
     expect(total).toBe(5);
   });
 
+  it('counts a discarded dead letter neither as open nor as a dead letter, but as finished when it failed', async () => {
+    await collections.jobs.insertMany([
+      job('d', 'sleep', 'failed', minute(2), 'HANDLER_FAILED'),
+      job('d', 'sleep', 'discarded', minute(2, 30), 'HANDLER_FAILED'),
+    ]);
+
+    const stats = await readJobStats(collections.jobs, 'd', { since: minute(0), until: minute(10), bucketMs: 60_000 });
+
+    expect(stats.current).toEqual([{ type: 'sleep', status: 'failed', count: 1 }]);
+    expect(stats.deadLetters).toEqual([{ type: 'sleep', code: 'HANDLER_FAILED', count: 1 }]);
+    expect(stats.finished).toEqual([
+      { type: 'sleep', status: 'failed', count: 1 },
+      { type: 'sleep', status: 'discarded', count: 1 },
+    ]);
+    expect(stats.throughput[2]).toMatchObject({ completed: 0, failed: 2, cancelled: 0 });
+  });
+
   it('answers a tenant without jobs with empty buckets', async () => {
     const stats = await readJobStats(collections.jobs, 'nobody', {
       since: minute(0),
