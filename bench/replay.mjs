@@ -123,7 +123,7 @@ export async function benchReplay({ events = Number(process.env.BENCH_REPLAY_EVE
     const raw = await rawConsume(kafka, admin, topics.events, total, partitions);
 
     log('replay: replay into a fresh database');
-    const replay = await replayEventLog({ kafka, admin, topic: topics.events, target, logger });
+    const replay = await replayEventLog({ kafka, admin, topics, target, logger });
     if (replay.events !== total || replay.jobs !== jobs) {
       throw new Error(`replay folded ${replay.events} events into ${replay.jobs} jobs; expected ${total} and ${jobs}`);
     }

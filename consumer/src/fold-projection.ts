@@ -32,8 +32,11 @@ export interface PersistResult {
   jobsChanged: number;
 }
 
-/** A projection's document: the state folded for one key, and the position of the last event folded into it. */
-export type ProjectedDocument<S> = S & { _id: string; position: LogPosition };
+/**
+ * A projection's document: the state folded for one key, and the position of the last event folded into it. Without a
+ * state type, what every projection's documents have in common.
+ */
+export type ProjectedDocument<S = unknown> = S & { _id: string; position: LogPosition };
 
 /** How one event-sourced projection folds its topic: the pure parts, shared by its persister and by replay. */
 export interface Projection<E extends { type: string }, S> {

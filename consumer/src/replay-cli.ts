@@ -12,13 +12,20 @@ import {
   type Env,
   type Logger,
   type MongoConnection,
+  type TopicNames,
 } from '@jobline/libs';
 import type { Admin, Kafka } from 'kafkajs';
-import { compareProjections, type JobDifference } from './compare-projections';
+import { compareProjection, type ProjectionDifference } from './compare-projections';
 import { loadConsumerConfig } from './config';
 import { exportEvents, type TimeRange } from './export-events';
-import { replayEventLog } from './replay';
-import { createProgressReporter, type ProgressStream } from './replay-progress';
+import {
+  PROJECTIONS,
+  projectionCollections,
+  replayEventLog,
+  type ProjectionName,
+  type ProjectionProgress,
+} from './replay';
+import { createProgressReporter, type ProgressReporter, type ProgressStream } from './replay-progress';
 
 export const EXIT_SAME = 0;
 export const EXIT_DIFFERENCES = 1;
@@ -32,19 +39,23 @@ const USAGE = `usage:
   npm run replay -- --export --since <time> [--until <time>] [--out <file>]
   npm run replay -- --help
 
-Rebuild and compare (--from-beginning --into): folds the event topic, from the beginning up to its high-water marks
-at start, into the fresh MongoDB database <database> with the persister's code, then compares the rebuilt jobs with
-the live projection (MONGODB_DB), field by field.
+Rebuild and compare (--from-beginning --into): folds each event-sourced projection's topic (jobs from job-events,
+schedules from schedule-events, pauses from pause-events), from the beginning up to its high-water marks at start,
+into the fresh MongoDB database <database> with the persisters' code, then compares the rebuilt jobs, schedules and
+pauses with the live projections (MONGODB_DB), field by field.
 
-  --from-beginning  replay the whole topic (required, to say so)
-  --into <name>     database to rebuild; refused when it holds jobs or events, or is MONGODB_DB
+  --from-beginning  replay the whole topics (required, to say so)
+  --into <name>     database to rebuild; refused when it holds jobs, schedules, pauses or their events, or is
+                    MONGODB_DB
   --force           empty <name> first instead of refusing it
 
-  Prints each difference (missing, extra, differs), then one JSON line {events, jobs, seconds, eventsPerSecond,
-  differences, ...} on stdout. Exit code: 0 same, 1 differences, 2 refused, 3 failed.
+  Prints progress per projection on stderr, each difference (missing, extra, differs) on stdout, then one JSON line
+  {events, jobs, schedules, pauses, seconds, eventsPerSecond, differences, ..., projections} on stdout, with the
+  figures of each projection under projections. Exit code: 0 same, 1 differences, 2 refused, 3 failed.
 
-Export (--export): writes every event whose occurredAt is in [--since, --until) as NDJSON, one event per line, each
-once, valid against its JSON Schema in docs/events/. Reads the whole topic up to its high-water marks at start.
+Export (--export): writes every job event whose occurredAt is in [--since, --until) as NDJSON, one event per line,
+each once, valid against its JSON Schema in docs/events/. Reads the whole job-events topic up to its high-water marks
+at start.
 
   --since <time>    ISO 8601 (2026-12-01, 2026-12-01T08:00:00Z, 2026-12-01T09:00:00+01:00); required
   --until <time>    excluded; defaults to now
@@ -141,16 +152,16 @@ export async function runReplayCli(
 
   const logger = createLogger({ service: 'replay', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   logToStderr(logger);
-  const topic = topicNames(config.KAFKA_TOPIC_PREFIX).events;
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'jobline-replay', logger });
   let admin: Admin | undefined;
   let mongo: MongoConnection | undefined;
   try {
     admin = kafka.admin();
     await admin.connect();
-    if (command.mode === 'export') return await runExport({ kafka, admin, topic, logger }, command, io);
+    if (command.mode === 'export') return await runExport({ kafka, admin, topics, logger }, command, io);
     mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-    return await runRebuild({ kafka, admin, topic, logger, mongo }, command, io);
+    return await runRebuild({ kafka, admin, topics, logger, mongo }, command, io);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`\nreplay: ${message}\n`);
@@ -163,59 +174,109 @@ export async function runReplayCli(
 interface Connected {
   kafka: Kafka;
   admin: Admin;
-  topic: string;
+  topics: TopicNames;
   logger: Logger;
 }
 
+/** One projection's line in the summary: what was replayed from its topic, and how it compares with the live one. */
+interface ProjectionFigures {
+  topic: string;
+  events: number;
+  documents: number;
+  differences: number;
+  compared: number;
+  changedAfterReplay: number;
+  liveBehind: number;
+  undecodable: number;
+}
+
 async function runRebuild(
-  { kafka, admin, topic, logger, mongo }: Connected & { mongo: MongoConnection },
+  { kafka, admin, topics, logger, mongo }: Connected & { mongo: MongoConnection },
   { into, force }: { into: string; force: boolean },
   io: CliIo,
 ): Promise<number> {
   const target = mongo.client.db(into);
-  const progress = createProgressReporter(io.stderr);
-  const replay = await replayEventLog({ kafka, admin, topic, target, force, logger, onProgress: progress.update });
-  progress.finish();
+  // The projections are replayed one after another: each gets its own progress line, left when the next starts.
+  let progress: { projection: ProjectionName; reporter: ProgressReporter } | undefined;
+  const onProgress = (update: ProjectionProgress) => {
+    if (progress?.projection !== update.projection) {
+      progress?.reporter.finish();
+      progress = {
+        projection: update.projection,
+        reporter: createProgressReporter(io.stderr, { label: update.projection }),
+      };
+    }
+    progress.reporter.update(update);
+  };
+  const replay = await replayEventLog({ kafka, admin, topics, target, force, logger, onProgress });
+  progress?.reporter.finish();
 
-  const comparison = await compareProjections({
-    live: joblineCollections(mongo.db),
-    rebuilt: joblineCollections(target),
-    topic,
-    highWaterMarks: replay.highWaterMarks,
-  });
-  for (const difference of comparison.differences) io.stdout.write(`${describe(difference)}\n`);
-  if (comparison.changedAfterReplay > 0) {
-    io.stderr.write(
-      `replay: ${comparison.changedAfterReplay} live jobs changed after the high-water marks; not compared\n`,
-    );
+  const live = projectionCollections(mongo.db);
+  const rebuilt = projectionCollections(target);
+  const liveCheckpoints = joblineCollections(mongo.db).checkpoints;
+  const projections = {} as Record<ProjectionName, ProjectionFigures>;
+  for (const projection of PROJECTIONS) {
+    const replayed = replay.projections[projection];
+    const comparison = await compareProjection({
+      live: live[projection],
+      rebuilt: rebuilt[projection],
+      liveCheckpoints,
+      topic: replayed.topic,
+      highWaterMarks: replayed.highWaterMarks,
+    });
+    for (const difference of comparison.differences) io.stdout.write(`${describe(projection, difference)}\n`);
+    if (comparison.changedAfterReplay > 0) {
+      io.stderr.write(
+        `replay: ${comparison.changedAfterReplay} live ${projection} changed after the high-water marks; not compared\n`,
+      );
+    }
+    if (comparison.liveBehind > 0) {
+      io.stderr.write(
+        `replay: the live persister has not reached ${comparison.liveBehind} ${projection} yet; not compared\n`,
+      );
+    }
+    if (replayed.undecodable > 0) {
+      io.stderr.write(`replay: ${replayed.undecodable} undecodable messages skipped (${replayed.topic})\n`);
+    }
+    projections[projection] = {
+      topic: replayed.topic,
+      events: replayed.events,
+      documents: replayed.documents,
+      differences: comparison.differences.length,
+      compared: comparison.compared,
+      changedAfterReplay: comparison.changedAfterReplay,
+      liveBehind: comparison.liveBehind,
+      undecodable: replayed.undecodable,
+    };
   }
-  if (comparison.liveBehind > 0) {
-    io.stderr.write(`replay: the live persister has not reached ${comparison.liveBehind} jobs yet; not compared\n`);
-  }
-  if (replay.undecodable > 0) io.stderr.write(`replay: ${replay.undecodable} undecodable messages skipped\n`);
 
+  const sum = (field: 'differences' | 'compared' | 'changedAfterReplay' | 'liveBehind') =>
+    PROJECTIONS.reduce((total, p) => total + projections[p][field], 0);
   const summary = {
     events: replay.events,
     jobs: replay.jobs,
+    schedules: replay.schedules,
+    pauses: replay.pauses,
     seconds: Math.round(replay.seconds * 1000) / 1000,
     eventsPerSecond: replay.seconds > 0 ? Math.round(replay.events / replay.seconds) : 0,
-    differences: comparison.differences.length,
-    compared: comparison.compared,
-    changedAfterReplay: comparison.changedAfterReplay,
-    liveBehind: comparison.liveBehind,
+    differences: sum('differences'),
+    compared: sum('compared'),
+    changedAfterReplay: sum('changedAfterReplay'),
+    liveBehind: sum('liveBehind'),
     undecodable: replay.undecodable,
-    topic,
     into,
+    projections,
   };
   io.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.differences === 0 ? EXIT_SAME : EXIT_DIFFERENCES;
 }
 
 async function runExport(
-  { kafka, admin, topic, logger }: Connected,
+  { kafka, admin, topics, logger }: Connected,
   { range, out }: { range: TimeRange; out: string | undefined },
   io: CliIo,
 ): Promise<number> {
+  const topic = topics.events;
   // The events take stdout unless they go to a file; the summary takes whichever of stdout and stderr is left.
   const file = out === undefined ? undefined : createWriteStream(out);
   if (file) await once(file, 'open');
@@ -247,14 +308,18 @@ async function runExport(
   }
 }
 
-function describe(difference: JobDifference): string {
+/** Job lines name the job alone, as they always have; the others say what their id is of. */
+const DOCUMENT_LABEL: Record<ProjectionName, string> = { jobs: '', schedules: 'schedule ', pauses: 'pause scope ' };
+
+function describe(projection: ProjectionName, difference: ProjectionDifference): string {
+  const id = `${DOCUMENT_LABEL[projection]}${difference.id}`;
   switch (difference.kind) {
     case 'missing':
-      return `missing ${difference.jobId}: live at ${at(difference.live)}, not rebuilt`;
+      return `missing ${id}: live at ${at(difference.live)}, not rebuilt`;
     case 'extra':
-      return `extra   ${difference.jobId}: rebuilt at ${at(difference.rebuilt)}, not in the live projection`;
+      return `extra   ${id}: rebuilt at ${at(difference.rebuilt)}, not in the live projection`;
     case 'differs':
-      return `differs ${difference.jobId}: ${difference.fields
+      return `differs ${id}: ${difference.fields
         .map((f) => `${f.field} live ${brief(f.live)} rebuilt ${brief(f.rebuilt)}`)
         .join('; ')}`;
     default: {

@@ -21,6 +21,7 @@ describe('replay CLI arguments', () => {
     expect(stdout).toMatch(/^usage:\n {2}npm run replay -- --from-beginning --into <database> \[--force\]\n/);
     expect(stdout).toContain('npm run replay -- --export --since <time> [--until <time>] [--out <file>]');
     expect(stdout).toContain('docs/events/');
+    expect(stdout).toMatch(/jobs from job-events,\s+schedules from schedule-events, pauses from pause-events/);
   });
 
   it.each([

@@ -37,4 +37,22 @@ describe('replay progress', () => {
       'replay: 1,200/1,250 events, 100 events/s\n',
     ]);
   });
+
+  it('names what it reports on, when given a label, on a terminal and elsewhere', () => {
+    const tty = stream(true, 70);
+    const log = stream(false);
+    const bar = createProgressReporter(tty, { label: 'schedules' });
+    const lines = createProgressReporter(log, { label: 'schedules' });
+
+    for (const progress of [bar, lines]) {
+      progress.update({ done: 10, total: 40, elapsedMs: 1000 });
+      progress.finish();
+    }
+
+    expect(tty.writes[0]).toBe(
+      `\r\x1b[Kreplay schedules [${'#'.repeat(5)}${'.'.repeat(15)}] 25% 10/40 events, 10 events/s`,
+    );
+    expect(tty.writes[0]!.length - '\r\x1b[K'.length).toBeLessThan(70);
+    expect(log.writes).toEqual(['replay schedules: 10/40 events, 10 events/s\n']);
+  });
 });
