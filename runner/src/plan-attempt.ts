@@ -1,4 +1,4 @@
-import { isTerminal, type Job } from '@jobline/libs';
+import { isTerminal, type Job, type JobEventOf } from '@jobline/libs';
 
 export type AttemptPlan =
   | { kind: 'skip'; reason: string }
@@ -8,11 +8,19 @@ export type AttemptPlan =
 /**
  * What a runner does about a job, given the latest state it knows: nothing when the job is finished or out of
  * attempts; else the next attempt, at once or at its `runAt` when scheduled. A job found `processing` was being run by
- * a runner that stopped before recording the outcome: its attempt runs again (execution is at-least-once).
+ * a runner that stopped before recording the outcome: its attempt runs again (execution is at-least-once), but only
+ * when it is the attempt the message being handled asked for (`askedFor`, see `attemptAskedBy`). A later attempt
+ * was started by a retry timer, which is delivered again itself if its runner stopped; the message in hand is then a
+ * copy of an old request or redrive, and running the attempt for it would run it twice at once.
  */
-export function planAttempt(job: Job, now: number): AttemptPlan {
+export function planAttempt(job: Job, now: number, askedFor?: number): AttemptPlan {
   if (isTerminal(job.status)) return { kind: 'skip', reason: `already ${job.status}` };
-  if (job.status === 'processing') return { kind: 'attempt', job, attempt: job.attempts, dueAt: now };
+  if (job.status === 'processing') {
+    if (askedFor !== undefined && job.attempts !== askedFor) {
+      return { kind: 'skip', reason: `attempt ${job.attempts} runs; this message asked for attempt ${askedFor}` };
+    }
+    return { kind: 'attempt', job, attempt: job.attempts, dueAt: now };
+  }
   if (job.attempts >= job.attemptLimit) return { kind: 'skip', reason: 'no attempts left' };
   const runAt = job.status === 'scheduled' && job.runAt ? Date.parse(job.runAt) : now;
   return { kind: 'attempt', job, attempt: job.attempts + 1, dueAt: runAt };
@@ -36,4 +44,12 @@ export function attemptStillWanted(
     return { wanted: false, reason: `attempt ${attempt} already started` };
   }
   return { wanted: true };
+}
+
+/**
+ * The attempt a message asks for: a request, the first; a redrive, the first past the limit it raised (a redrive gives
+ * the job `maxAttempts` more attempts after the one it failed on, so its first is `attemptLimit - maxAttempts + 1`).
+ */
+export function attemptAskedBy(event: JobEventOf<'JobRequested'> | JobEventOf<'JobRetryRequested'>, job: Job): number {
+  return event.type === 'JobRequested' ? 1 : event.data.attemptLimit - job.maxAttempts + 1;
 }

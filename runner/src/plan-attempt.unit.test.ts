@@ -1,5 +1,6 @@
-import { DEFAULT_BACKOFF, type Job } from '@jobline/libs';
-import { planAttempt, attemptStillWanted } from './plan-attempt';
+import { DEFAULT_BACKOFF, newEvent, type Job } from '@jobline/libs';
+import { aJobRequested } from '@jobline/libs/testing';
+import { attemptAskedBy, planAttempt, attemptStillWanted } from './plan-attempt';
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -55,6 +56,16 @@ describe('planAttempt', () => {
     expect(planAttempt(job({ status: 'processing', attempts: 2 }), NOW)).toMatchObject({ kind: 'attempt', attempt: 2 });
   });
 
+  it('runs an interrupted attempt again only for the message that asked for it', () => {
+    const running = job({ status: 'processing', attempts: 3 });
+
+    expect(planAttempt(running, NOW, 3)).toMatchObject({ kind: 'attempt', attempt: 3 });
+    expect(planAttempt(running, NOW, 1)).toEqual({
+      kind: 'skip',
+      reason: 'attempt 3 runs; this message asked for attempt 1',
+    });
+  });
+
   it.each(['completed', 'failed', 'cancelled'] as const)('does nothing for a %s job', (status) => {
     expect(planAttempt(job({ status, attempts: 1 }), NOW)).toEqual({ kind: 'skip', reason: `already ${status}` });
   });
@@ -86,5 +97,20 @@ describe('attemptStillWanted', () => {
     expect(attemptStillWanted(2, running, false).wanted).toBe(false);
     expect(attemptStillWanted(1, running, true).wanted).toBe(false);
     expect(attemptStillWanted(2, job({ status: 'cancelled', attempts: 2 }), true).wanted).toBe(false);
+  });
+});
+
+describe('attemptAskedBy', () => {
+  it('is the first attempt for a request, and the first past the old limit for a redrive', () => {
+    // given: maxAttempts 2, failed for good on attempt 2, redriven to limit 4
+    const redriven = job({ maxAttempts: 2, attempts: 2, attemptLimit: 4 });
+    const redrive = newEvent(
+      'JobRetryRequested',
+      { jobId: 'j1', tenantId: 't', source: 'producer', now: new Date(NOW) },
+      { attemptLimit: 4 },
+    );
+
+    expect(attemptAskedBy(aJobRequested(), redriven)).toBe(1);
+    expect(attemptAskedBy(redrive, redriven)).toBe(3);
   });
 });

@@ -12,6 +12,7 @@ import {
   routeTimer,
   type Job,
   type JobEvent,
+  type JobEventOf,
   type Logger,
   type TimerMessage,
   type TopicNames,
@@ -21,7 +22,7 @@ import { OffsetCommitter } from './offset-committer';
 import { OffsetTracker } from './offset-tracker';
 import { JobStates } from './job-states';
 import { NOTHING_PAUSED, type PauseState } from './pause-state';
-import { attemptStillWanted, planAttempt } from './plan-attempt';
+import { attemptAskedBy, attemptStillWanted, planAttempt } from './plan-attempt';
 import { TicketWithdrawn, WorkScheduler } from './work-scheduler';
 import { TimedWaits } from './timed-waits';
 
@@ -78,6 +79,9 @@ const MAX_TRACKED_PER_PARTITION = 100_000;
 /** After the grace period, how long a stop waits for abandoned work to let go before it commits and leaves anyway. */
 const STOP_HARD_LIMIT_MS = 5000;
 const MAX_REMEMBERED_STARTS = 10_000;
+
+/** The messages that ask a runner for work on a job. */
+type WorkEvent = JobEventOf<'JobRequested'> | JobEventOf<'JobRetryRequested'>;
 
 /**
  * The runner's consumer loop over the event log and the delay topics (see `scheduling/delay-tiers.ts` in libs).
@@ -172,8 +176,8 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
    * Brings attempt `attempt` of `job` about, and the retries that follow it, until the job is finished or its next
    * attempt is handed to a delay topic. Resolves once all of it is acknowledged by Kafka.
    */
-  async function carryOut(job: Job, attempt: number, dueAt: number, rerun: boolean): Promise<void> {
-    for (; ; rerun = false) {
+  async function carryOut(job: Job, attempt: number, dueAt: number, rerun: boolean, askedBy?: JobEvent): Promise<void> {
+    for (; ; rerun = false, askedBy = undefined) {
       const route = routeTimer(dueAt, Date.now(), tiers);
       if (route.kind === 'delay') return setTimer({ job, attempt, dueAt: new Date(dueAt).toISOString() }, route.tierMs);
       if (route.kind === 'wait') {
@@ -186,7 +190,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
           })
           .finally(() => (waiting -= 1));
         // Timers may fire a little early, and the job may have been cancelled meanwhile: look again.
-        if (!(await stillWanted(job.id, attempt, rerun))) return;
+        if (!(await stillWanted(job.id, attempt, rerun, askedBy))) return;
         continue;
       }
       // Priority, fair sharing between tenants, limits and pauses decide when it gets a slot (`work-scheduler.ts`).
@@ -199,7 +203,7 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
       try {
         if (stopping) throw new WorkAbandoned(job.id);
         // The wait for a slot may have been long: the job may have been cancelled or run elsewhere meanwhile.
-        if (!(await stillWanted(job.id, attempt, rerun))) return;
+        if (!(await stillWanted(job.id, attempt, rerun, askedBy))) return;
         rememberStarted(job.id, attempt);
         outcome = await executeAttempt(job, attempt, deps);
       } finally {
@@ -212,9 +216,16 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     }
   }
 
-  /** The job's latest state: as read from the log here, else as the projection has it (null: nowhere yet). */
-  async function latest(jobId: string): Promise<Job | null> {
-    return states.get(jobId) ?? (await projection.load(jobId));
+  /**
+   * The job's latest state: as read from the log here, else as the projection has it (null: nowhere yet), with the
+   * message that asked for the work applied, which the persister may not have folded yet (applying an event the
+   * projection holds already changes nothing).
+   */
+  async function latest(jobId: string, askedBy?: JobEvent): Promise<Job | null> {
+    const known = states.get(jobId);
+    if (known) return known;
+    const projected = await projection.load(jobId);
+    return projected && askedBy ? evolve(projected, askedBy) : projected;
   }
 
   function rememberStarted(jobId: string, attempt: number) {
@@ -222,12 +233,12 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     if (startedHere.size > MAX_REMEMBERED_STARTS) startedHere.delete(startedHere.values().next().value!);
   }
 
-  async function stillWanted(jobId: string, attempt: number, rerun: boolean): Promise<boolean> {
+  async function stillWanted(jobId: string, attempt: number, rerun: boolean, askedBy?: JobEvent): Promise<boolean> {
     // A second request for an attempt this process started (a request published twice, a redrive asked twice) finds
     // it here, even before the start it recorded comes back through the log.
     const check = startedHere.has(`${jobId}:${attempt}`)
       ? { wanted: false, reason: `attempt ${attempt} already started here` }
-      : attemptStillWanted(attempt, await latest(jobId), rerun);
+      : attemptStillWanted(attempt, await latest(jobId, askedBy), rerun);
     if (!check.wanted) logger.debug('attempt no longer wanted', { jobId, attempt, reason: check.reason });
     return check.wanted;
   }
@@ -237,20 +248,22 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
    * (`undefined`: its history began before what this process read). While catching up, the projection may know more:
    * the job's later events, not read here yet, may have finished it.
    */
-  async function workForEvent(event: JobEvent, known: Job | undefined, catchingUp: boolean): Promise<void> {
+  async function workForEvent(event: WorkEvent, known: Job | undefined, catchingUp: boolean): Promise<void> {
     let state: Job | null = known ?? null;
     if (catchingUp || known === undefined) {
       const projected = await projection.load(event.jobId);
       if (projected) state = event.type === 'JobRequested' ? projected : evolve(projected, event);
     }
-    const plan = state ? planAttempt(state, Date.now()) : { kind: 'skip' as const, reason: 'unknown job' };
+    const plan = state
+      ? planAttempt(state, Date.now(), attemptAskedBy(event, state))
+      : { kind: 'skip' as const, reason: 'unknown job' };
     if (plan.kind === 'skip') {
       logger.debug('nothing to run', { jobId: event.jobId, event: event.type, reason: plan.reason });
       return;
     }
     // Asked by the log, the attempt may start even when a start of it is recorded: the runner that recorded it held
     // this partition before and stopped without an outcome (execution is at-least-once).
-    await carryOut(plan.job, plan.attempt, plan.dueAt, true);
+    await carryOut(plan.job, plan.attempt, plan.dueAt, true, event);
   }
 
   async function workForTimer(timer: TimerMessage): Promise<void> {
@@ -426,17 +439,14 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
                 logger.info('aborting a cancelled job', { jobId: event!.jobId });
                 cancelled.abort();
               }
-              const wanted = event?.type === 'JobRequested' || event?.type === 'JobRetryRequested';
               const catchingUp = offset < catchUpEnd;
-              take(
-                batch.topic,
-                batch.partition,
-                offset,
-                event?.jobId ?? '',
-                // Bound, not a closure: work waiting for a slot must not keep this batch's scope (and its fetched
-                // messages) alive.
-                wanted ? workForEvent.bind(null, event, known, catchingUp) : null,
-              );
+              // Bound, not a closure: work waiting for a slot must not keep this batch's scope (and its fetched
+              // messages) alive.
+              const work =
+                event?.type === 'JobRequested' || event?.type === 'JobRetryRequested'
+                  ? workForEvent.bind(null, event, known, catchingUp)
+                  : null;
+              take(batch.topic, batch.partition, offset, event?.jobId ?? '', work);
               resolveOffset(message.offset);
             }
           } finally {
