@@ -134,9 +134,12 @@ export async function ensureTopics(admin: Admin, names: TopicNames, layout: Topi
 }
 
 /**
- * Waits until every partition of the topics has a leader, and gives their metadata. With several brokers, a topic just
- * created (by this process or another one starting beside it) may be known to the broker that created it before the
- * one answering a metadata request knows it (kafkajs's own wait gives up on that "unknown topic").
+ * Waits until every partition of the topics has a leader that serves it, and gives their metadata. With several
+ * brokers, a topic just created (by this process or another one starting beside it) may be known to the broker that
+ * created it before the one answering a metadata request knows it (kafkajs's own wait gives up on that "unknown
+ * topic"), and a partition's leader may be named before it hosts the partition ("This server does not host this
+ * topic-partition"): each topic's offsets are read from its leaders, so that what a service asks first at start-up
+ * finds the topics ready.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000) {
   const deadline = AbortSignal.timeout(timeoutMs);
@@ -145,7 +148,10 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
       const led = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (metadata.topics.length === topics.length && led) return metadata;
+      if (metadata.topics.length === topics.length && led) {
+        await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+        return metadata;
+      }
     } catch (err) {
       lastError = err;
     }
