@@ -70,6 +70,8 @@ export interface RunnerConsumer {
   readonly waiting: number;
   /** Jobs due now, waiting for a slot (behind others, over a limit, or paused). */
   readonly queued: number;
+  /** Replaces the limits of some tenants (`tenantConcurrencyOverrides`); applied at once. */
+  setTenantLimits(overrides: Readonly<Record<string, number>>): void;
 }
 
 const HEARTBEAT_MS = 3000;
@@ -369,6 +371,9 @@ export function createRunnerConsumer(options: RunnerConsumerOptions): RunnerCons
     },
     get queued() {
       return slots.waiting;
+    },
+    setTenantLimits(overrides) {
+      slots.setTenantLimits(overrides);
     },
     cancel(jobId) {
       const attempt = running.get(jobId);

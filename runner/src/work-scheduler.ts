@@ -117,7 +117,7 @@ export class WorkScheduler {
   private readonly stopWatching: () => void;
 
   constructor(
-    private readonly limits: WorkLimits,
+    private limits: WorkLimits,
     private readonly paused: PauseState = NOTHING_PAUSED,
   ) {
     this.stopWatching = paused.onChange(() => this.dispatch());
@@ -158,6 +158,16 @@ export class WorkScheduler {
       this.waitingCount += 1;
       this.dispatch();
     });
+  }
+
+  /**
+   * Replaces the limits of some tenants (those not named fall back to `tenantConcurrency`). A tenant whose limit drops
+   * keeps the jobs it runs, and starts no more until it is under its new limit; one whose limit rises starts its
+   * waiting jobs at once.
+   */
+  setTenantLimits(overrides: Readonly<Record<string, number>>): void {
+    this.limits = { ...this.limits, tenantConcurrencyOverrides: { ...overrides } };
+    this.dispatch();
   }
 
   /** Withdraws every waiting ticket and refuses new ones; jobs holding slots keep them until they give them back. */

@@ -126,6 +126,33 @@ describe('WorkScheduler', () => {
     expect(scheduler.runningOf('a')).toBe(2);
   });
 
+  it('applies changed tenant limits at once: a raised limit starts waiting jobs, a lowered one starts no more', async () => {
+    // given: tenant a capped at 1 of 4 slots, three of its jobs asked for
+    const scheduler = new WorkScheduler({ concurrency: 4, tenantConcurrencyOverrides: { a: 1 } });
+    const { started, release } = queue(
+      scheduler,
+      Array.from({ length: 4 }, (_, i) => ({ ...ticket({ tenantId: 'a' }), name: `a-${i}` })),
+    );
+    await settle();
+    expect(started).toEqual(['a-0']);
+
+    // when: raised to 3
+    scheduler.setTenantLimits({ a: 3 });
+    await settle();
+
+    // then
+    expect(started).toEqual(['a-0', 'a-1', 'a-2']);
+
+    // when: lowered to 1, and one job gives its slot back
+    scheduler.setTenantLimits({ a: 1 });
+    release('a-0');
+    await settle();
+
+    // then: still two running, over the new limit: nothing starts
+    expect(started).toEqual(['a-0', 'a-1', 'a-2']);
+    expect(scheduler.runningOf('a')).toBe(2);
+  });
+
   it('keeps a job type within its limit', async () => {
     const scheduler = new WorkScheduler({ concurrency: 4, typeConcurrency: { sleep: 1 } });
 
