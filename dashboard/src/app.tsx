@@ -10,6 +10,8 @@ import { JobsPage } from './jobs/jobs-page';
 import { AppLayout } from './layout/app-layout';
 import { NewJobPage } from './new-job/new-job-page';
 import { OverviewPage } from './overview/overview-page';
+import { PausesProvider } from './pauses/pauses-context';
+import { PausesPage } from './pauses/pauses-page';
 import { TimersPage } from './timers/timers-page';
 import { Empty } from './ui/states';
 
@@ -18,18 +20,21 @@ const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md' });
 function SignedIn() {
   return (
     <LiveJobsProvider>
-      <Routes>
-        <Route element={<AppLayout />}>
-          <Route index element={<OverviewPage />} />
-          <Route path="jobs" element={<JobsPage />} />
-          <Route path="jobs/:id" element={<JobPage />} />
-          <Route path="dead-letters" element={<DeadLettersPage />} />
-          <Route path="new" element={<NewJobPage />} />
-          <Route path="data" element={<DataPage />} />
-          <Route path="timers" element={<TimersPage />} />
-          <Route path="*" element={<Empty>There is no such page in the dashboard.</Empty>} />
-        </Route>
-      </Routes>
+      <PausesProvider>
+        <Routes>
+          <Route element={<AppLayout />}>
+            <Route index element={<OverviewPage />} />
+            <Route path="jobs" element={<JobsPage />} />
+            <Route path="jobs/:id" element={<JobPage />} />
+            <Route path="dead-letters" element={<DeadLettersPage />} />
+            <Route path="new" element={<NewJobPage />} />
+            <Route path="data" element={<DataPage />} />
+            <Route path="timers" element={<TimersPage />} />
+            <Route path="pauses" element={<PausesPage />} />
+            <Route path="*" element={<Empty>There is no such page in the dashboard.</Empty>} />
+          </Route>
+        </Routes>
+      </PausesProvider>
     </LiveJobsProvider>
   );
 }

@@ -71,5 +71,6 @@ export * from './pauses/pause-scope';
 export * from './pauses/paused-work';
 export * from './pauses/pause-codec';
 export * from './mongo/pause-collections';
+export * from './mongo/tenant-limit-collections';
 export * from './redis/pause-cache';
 export * from './kafka/pause-publisher';

@@ -20,10 +20,12 @@ import { Link, useParams } from 'react-router';
 import { dataOf, isTerminal, type Answer, type JobEvent, type JobView } from '../api/api-client';
 import { useJobStream, useLiveJobs } from '../api/live-jobs';
 import { useSession } from '../auth/session';
+import { pauseHolding, usePauses } from '../pauses/pauses-context';
+import { ResumeButton } from '../pauses/resume-button';
 import { AnswerAlert } from '../ui/answer-alert';
 import { ErrorState, Loading } from '../ui/states';
 import { StatusBadge } from '../ui/status-badge';
-import { formatInstant } from '../ui/time';
+import { formatInstant, fromNow } from '../ui/time';
 import { useQuery } from '../ui/use-query';
 import { AttemptsTable } from './attempts-table';
 import { EventTimeline } from './event-timeline';
@@ -65,6 +67,33 @@ function LiveProgress({ job }: { job: JobView }) {
         {p.message ? ` · ${p.message}` : ''}
       </Text>
     </Stack>
+  );
+}
+
+/** Why a job that could start does not: its type, or its tenant, is paused. */
+function HeldNotice({ job, onAnswer }: { job: JobView; onAnswer(answer: Answer): void }) {
+  const { pauses } = usePauses();
+  const held = pauses && (job.status === 'pending' || job.status === 'scheduled') && pauseHolding(pauses, job.type);
+  if (!held) return null;
+  const what = held.scope === 'tenant' ? 'the tenant is paused' : `job type ${job.type} is paused`;
+  return (
+    <Alert color="orange" title={`Held: ${what}`} data-testid="job-held">
+      <Group justify="space-between" align="flex-end" gap="xs">
+        <Text size="sm">
+          {job.status === 'pending' ? 'It waits, pending,' : 'Once due, it waits'} until{' '}
+          {held.scope === 'tenant' ? 'the tenant' : 'the type'} is resumed. Paused{' '}
+          <span title={formatInstant(held.pausedAt)}>{fromNow(held.pausedAt)}</span>
+          {held.reason ? `: ${held.reason}` : ''}.
+        </Text>
+        <ResumeButton
+          size="xs"
+          scope={held.scope === 'tenant' ? { kind: 'tenant' } : { kind: 'type', type: job.type }}
+          onAnswer={onAnswer}
+        >
+          {held.scope === 'tenant' ? 'Resume the tenant' : `Resume ${job.type}`}
+        </ResumeButton>
+      </Group>
+    </Alert>
   );
 }
 
@@ -166,6 +195,7 @@ export function JobPage() {
           </Button>
         </Group>
       </Group>
+      <HeldNotice job={view} onAnswer={setAnswer} />
       <AnswerAlert answer={answer} onClose={() => setAnswer(null)} />
       <Grid>
         <Grid.Col span={{ base: 12, md: 6 }}>

@@ -19,6 +19,7 @@ import {
   IconListDetails,
   IconLogout,
   IconMoon,
+  IconPlayerPause,
   IconPlus,
   IconSkull,
   IconSun,
@@ -26,6 +27,8 @@ import {
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
 import { LiveIndicator } from '../api/live-jobs';
 import { useSession } from '../auth/session';
+import { PauseBanner } from '../pauses/pause-banner';
+import { usePauses } from '../pauses/pauses-context';
 
 const LINKS = [
   { to: '/', label: 'Overview', icon: IconChartBar, end: true },
@@ -34,7 +37,33 @@ const LINKS = [
   { to: '/new', label: 'New job', icon: IconPlus, end: false },
   { to: '/data', label: 'Imports & exports', icon: IconArrowsExchange, end: false },
   { to: '/timers', label: 'Timers', icon: IconAlarm, end: false },
+  { to: '/pauses', label: 'Pauses', icon: IconPlayerPause, end: false },
 ];
+
+/** Beside the Pauses link: how much is paused, so that held work is never a surprise. */
+function PausedCount() {
+  const { pauses } = usePauses();
+  if (!pauses) return null;
+  if (pauses.tenant) {
+    return (
+      <Badge size="sm" color="orange" variant="filled" data-testid="paused-count">
+        tenant
+      </Badge>
+    );
+  }
+  if (pauses.types.length === 0) return null;
+  return (
+    <Badge
+      size="sm"
+      color="orange"
+      variant="light"
+      data-testid="paused-count"
+      aria-label={`${pauses.types.length} paused`}
+    >
+      {pauses.types.length}
+    </Badge>
+  );
+}
 
 function ColorSchemeToggle() {
   const { setColorScheme } = useMantineColorScheme();
@@ -102,12 +131,14 @@ export function AppLayout() {
             end={end}
             label={label}
             leftSection={<Icon size={18} stroke={1.5} />}
+            rightSection={to === '/pauses' ? <PausedCount /> : undefined}
             active={end ? location.pathname === to : location.pathname.startsWith(to)}
             onClick={close}
           />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
+        <PauseBanner />
         <Outlet />
       </AppShell.Main>
     </AppShell>

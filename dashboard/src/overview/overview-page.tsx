@@ -1,7 +1,8 @@
 import { AreaChart, BarChart } from '@mantine/charts';
-import { Anchor, Group, Paper, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Group, Paper, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import { JOB_STATUSES, type JobStatus } from '../api/api-client';
+import { pauseHolding, usePauses } from '../pauses/pauses-context';
 import { Empty, ErrorState, Loading } from '../ui/states';
 import { STATUS_COLORS } from '../ui/status-badge';
 import { useJobStats, type JobStats } from './use-job-stats';
@@ -37,6 +38,18 @@ function byType(stats: JobStats) {
   stats.current.forEach(add);
   stats.finished.filter((f) => f.status !== 'failed').forEach(add);
   return [...rows].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Beside a type whose jobs are held: they wait, however many are pending. */
+function PausedMark({ type }: { type: string }) {
+  const { pauses } = usePauses();
+  const held = pauses && pauseHolding(pauses, type);
+  if (!held) return null;
+  return (
+    <Badge size="xs" color="orange" variant="light" ml={6} title={held.reason ?? undefined} data-testid="type-paused">
+      paused
+    </Badge>
+  );
 }
 
 export function OverviewPage() {
@@ -161,6 +174,7 @@ export function OverviewPage() {
                         <Anchor component={Link} to={`/jobs?type=${encodeURIComponent(type)}`}>
                           {type}
                         </Anchor>
+                        <PausedMark type={type} />
                       </Table.Td>
                       {JOB_STATUSES.map((s) => (
                         <Table.Td key={s} data-status={s}>

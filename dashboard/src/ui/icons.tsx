@@ -2,7 +2,7 @@ import type { SVGProps } from 'react';
 
 /*
  * The few icons the dashboard shows, drawn as Tabler Icons' outline set draws them (a package of all five thousand
- * would be a fifth of an install's files for these eighteen).
+ * would be a fifth of an install's files for these twenty).
  * Tabler Icons: MIT License, Copyright (c) 2020-2024 Paweł Kuna.
  */
 
@@ -85,6 +85,11 @@ export const IconLogout = icon([
   'M18 15l3 -3',
 ]);
 export const IconMoon = icon(['M12 3c.132 0 .263 0 .393 0a7.5 7.5 0 0 0 7.92 12.446a9 9 0 1 1 -8.313 -12.454l0 .008']);
+export const IconPlayerPause = icon([
+  'M6 6a1 1 0 0 1 1 -1h2a1 1 0 0 1 1 1v12a1 1 0 0 1 -1 1h-2a1 1 0 0 1 -1 -1l0 -12',
+  'M14 6a1 1 0 0 1 1 -1h2a1 1 0 0 1 1 1v12a1 1 0 0 1 -1 1h-2a1 1 0 0 1 -1 -1l0 -12',
+]);
+export const IconPlayerPlay = icon(['M7 4v16l13 -8l-13 -8']);
 export const IconPlayerStop = icon([
   'M5 7a2 2 0 0 1 2 -2h10a2 2 0 0 1 2 2v10a2 2 0 0 1 -2 2h-10a2 2 0 0 1 -2 -2l0 -10',
 ]);

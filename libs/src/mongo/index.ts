@@ -3,3 +3,4 @@ export * from './mongo-client';
 export * from './collections';
 export * from './schedule-collections';
 export * from './pause-collections';
+export * from './tenant-limit-collections';
