@@ -23,6 +23,7 @@ import { useSession } from '../auth/session';
 import { pauseHolding, usePauses } from '../pauses/pauses-context';
 import { ResumeButton } from '../pauses/resume-button';
 import { AnswerAlert } from '../ui/answer-alert';
+import { describePriority } from '../ui/priority-badge';
 import { ErrorState, Loading } from '../ui/states';
 import { StatusBadge } from '../ui/status-badge';
 import { formatInstant, fromNow } from '../ui/time';
@@ -170,7 +171,11 @@ export function JobPage() {
             {view.status === 'failed' && <Badge color="red">dead letter</Badge>}
           </Group>
           <Text size="sm" c="dimmed">
-            attempt {view.attempts} of {view.maxAttempts} · created {formatInstant(view.createdAt)}
+            attempt {view.attempts} of {view.maxAttempts} ·{' '}
+            <span data-testid="job-priority" data-priority={view.priority}>
+              priority {describePriority(view.priority)}
+            </span>{' '}
+            · created {formatInstant(view.createdAt)}
           </Text>
         </Stack>
         <Group gap="xs">

@@ -1,7 +1,8 @@
-import { Anchor, Checkbox, Progress, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
+import { Anchor, Checkbox, Group, Progress, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { JobView } from '../api/api-client';
+import { PriorityBadge } from '../ui/priority-badge';
 import { StatusBadge } from '../ui/status-badge';
 import { formatInstant, fromNow } from '../ui/time';
 
@@ -22,7 +23,7 @@ export function ProgressCell({ job }: { job: JobView }) {
   );
 }
 
-/** Jobs as rows; each links to its page. With `selected`, rows can be ticked. */
+/** Jobs as rows; each links to its page, its priority beside its type when not the default. With `selected`, rows can be ticked. */
 export function JobTable({
   jobs,
   extra = [],
@@ -89,7 +90,10 @@ export function JobTable({
                 </Anchor>
               </Table.Td>
               <Table.Td>
-                <Text size="sm">{job.type}</Text>
+                <Group gap={4} wrap="nowrap">
+                  <Text size="sm">{job.type}</Text>
+                  <PriorityBadge priority={job.priority} />
+                </Group>
               </Table.Td>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <StatusBadge status={job.status} />

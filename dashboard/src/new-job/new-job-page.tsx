@@ -1,56 +1,20 @@
-import { Alert, Button, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Button, Group, NumberInput, Paper, Stack, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { isProblem, problemAnswer, type Answer } from '../api/api-client';
-import { useJobTypes, type JobTypeSchema } from '../api/job-types';
+import { useJobTypes } from '../api/job-types';
 import { useSession } from '../auth/session';
 import { AnswerAlert } from '../ui/answer-alert';
 import { ErrorState, Loading } from '../ui/states';
-import { isSimpleObject, JsonField, SchemaFields, templateOf, type FieldErrors, type FormValue } from './schema-form';
-
-function PayloadEditor({
-  jobType,
-  payload,
-  errors,
-  onChange,
-}: {
-  jobType: JobTypeSchema;
-  payload: unknown;
-  errors: FieldErrors;
-  onChange(payload: unknown): void;
-}) {
-  if (isSimpleObject(jobType.payload)) {
-    return (
-      <SchemaFields
-        schema={jobType.payload}
-        path="payload"
-        value={(payload as FormValue | undefined) ?? {}}
-        errors={errors}
-        onChange={onChange}
-      />
-    );
-  }
-  return (
-    <JsonField
-      key={jobType.type}
-      name="payload"
-      schema={jobType.payload}
-      value={payload}
-      required
-      error={errors.payload}
-      onChange={onChange}
-    />
-  );
-}
+import { EMPTY_JOB_DRAFT, JobFields, jobRequestOf, type JobDraft } from './job-fields';
+import type { FieldErrors } from './schema-form';
 
 /** A job from a form drawn from its type's payload schema; the API's field errors are shown at their fields. */
 export function NewJobPage() {
   const { api } = useSession();
   const navigate = useNavigate();
   const { types, error } = useJobTypes();
-  const [type, setType] = useState<string | null>(null);
-  const [payload, setPayload] = useState<unknown>(undefined);
-  const [maxAttempts, setMaxAttempts] = useState<number | ''>('');
+  const [draft, setDraft] = useState<JobDraft>(EMPTY_JOB_DRAFT);
   const [delaySeconds, setDelaySeconds] = useState<number | ''>('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [answer, setAnswer] = useState<Answer | null>(null);
@@ -58,37 +22,27 @@ export function NewJobPage() {
 
   if (error) return <ErrorState error={error} />;
   if (types.length === 0) return <Loading label="Reading the job types" />;
-  const jobType = types.find((t) => t.type === type) ?? null;
 
-  function choose(next: string | null) {
-    setType(next);
-    const chosen = types.find((t) => t.type === next);
-    setPayload(chosen && !isSimpleObject(chosen.payload) ? templateOf(chosen.payload) : undefined);
-    setErrors({});
-    setAnswer(null);
-  }
-
-  /** An edit answers the API's complaints about the payload: they are shown again only if the next try fails. */
-  function editPayload(next: unknown) {
-    setPayload(next);
-    setErrors((current) =>
-      Object.fromEntries(Object.entries(current).filter(([field]) => !field.startsWith('payload'))),
-    );
+  /** An edit answers the API's complaints about that field: they are shown again only if the next try fails. */
+  function edit(next: JobDraft, edited: keyof JobDraft) {
+    setDraft(next);
+    if (edited === 'type') {
+      setErrors({});
+      setAnswer(null);
+      return;
+    }
+    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !field.startsWith(edited))));
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (!jobType) return;
+    const request = jobRequestOf(draft);
+    if (!request) return;
     setSending(true);
     setErrors({});
     setAnswer(null);
     try {
-      const body = {
-        type: jobType.type,
-        payload: payload ?? {},
-        ...(maxAttempts !== '' ? { maxAttempts } : {}),
-        ...(delaySeconds !== '' ? { delayMs: delaySeconds * 1000 } : {}),
-      };
+      const body = { ...request, ...(delaySeconds !== '' ? { delayMs: delaySeconds * 1000 } : {}) };
       // The body is built from the schema the API published, so it is sent as such.
       const { data, error: problem, response } = await api.POST('/v1/jobs', { body: body as never });
       if (data) {
@@ -114,49 +68,20 @@ export function NewJobPage() {
       </Title>
       <Paper withBorder p="md" component="form" onSubmit={submit} aria-label="New job">
         <Stack>
-          <Select
-            label="Type"
-            placeholder="Choose a job type"
-            data={types.map((t) => t.type)}
-            value={type}
-            onChange={choose}
-            error={errors.type}
-            allowDeselect={false}
-            searchable
-            data-testid="job-type"
-          />
-          {jobType ? (
-            <>
-              <Text size="sm" fw={600}>
-                Payload
-              </Text>
-              <PayloadEditor jobType={jobType} payload={payload} errors={errors} onChange={editPayload} />
-              <SimpleGrid cols={{ base: 1, xs: 2 }}>
-                <NumberInput
-                  label="Attempts at most"
-                  placeholder="3"
-                  min={1}
-                  max={25}
-                  value={maxAttempts}
-                  onChange={(v) => setMaxAttempts(typeof v === 'number' ? v : '')}
-                  error={errors.maxAttempts}
-                />
-                <NumberInput
-                  label="Start after (seconds)"
-                  placeholder="now"
-                  min={0}
-                  value={delaySeconds}
-                  onChange={(v) => setDelaySeconds(typeof v === 'number' ? v : '')}
-                  error={errors.delayMs}
-                />
-              </SimpleGrid>
-            </>
-          ) : (
-            <Alert color="gray">The form follows the payload schema of the type you choose.</Alert>
-          )}
+          <JobFields types={types} draft={draft} errors={errors} onChange={edit}>
+            <NumberInput
+              label="Start after (seconds)"
+              description="empty: now"
+              placeholder="now"
+              min={0}
+              value={delaySeconds}
+              onChange={(v) => setDelaySeconds(typeof v === 'number' ? v : '')}
+              error={errors.delayMs}
+            />
+          </JobFields>
           <AnswerAlert answer={answer} onClose={() => setAnswer(null)} />
           <Group justify="flex-end">
-            <Button type="submit" disabled={!jobType} loading={sending}>
+            <Button type="submit" disabled={draft.type === null} loading={sending}>
               Create job
             </Button>
           </Group>
