@@ -12,6 +12,9 @@ import { NewJobPage } from './new-job/new-job-page';
 import { OverviewPage } from './overview/overview-page';
 import { PausesProvider } from './pauses/pauses-context';
 import { PausesPage } from './pauses/pauses-page';
+import { NewSchedulePage } from './schedules/new-schedule-page';
+import { SchedulePage } from './schedules/schedule-page';
+import { SchedulesPage } from './schedules/schedules-page';
 import { TimersPage } from './timers/timers-page';
 import { Empty } from './ui/states';
 
@@ -26,6 +29,9 @@ function SignedIn() {
             <Route index element={<OverviewPage />} />
             <Route path="jobs" element={<JobsPage />} />
             <Route path="jobs/:id" element={<JobPage />} />
+            <Route path="schedules" element={<SchedulesPage />} />
+            <Route path="schedules/new" element={<NewSchedulePage />} />
+            <Route path="schedules/:id" element={<SchedulePage />} />
             <Route path="dead-letters" element={<DeadLettersPage />} />
             <Route path="new" element={<NewJobPage />} />
             <Route path="data" element={<DataPage />} />

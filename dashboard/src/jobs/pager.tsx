@@ -1,7 +1,10 @@
 import { Button, Group, Text } from '@mantine/core';
 import type { JobList } from './use-job-list';
 
-export function Pager({ list }: { list: JobList }) {
+/** What a pager needs of a list paged by cursor. */
+export type Paging = Pick<JobList, 'page' | 'hasNext' | 'hasPrevious' | 'next' | 'previous'>;
+
+export function Pager({ list }: { list: Paging }) {
   if (!list.hasNext && !list.hasPrevious) return null;
   return (
     <Group justify="flex-end" gap="xs">

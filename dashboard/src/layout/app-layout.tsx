@@ -15,6 +15,7 @@ import { useDisclosure } from '@mantine/hooks';
 import {
   IconAlarm,
   IconArrowsExchange,
+  IconCalendarTime,
   IconChartBar,
   IconListDetails,
   IconLogout,
@@ -33,6 +34,7 @@ import { usePauses } from '../pauses/pauses-context';
 const LINKS = [
   { to: '/', label: 'Overview', icon: IconChartBar, end: true },
   { to: '/jobs', label: 'Jobs', icon: IconListDetails, end: false },
+  { to: '/schedules', label: 'Schedules', icon: IconCalendarTime, end: false },
   { to: '/dead-letters', label: 'Dead letters', icon: IconSkull, end: false },
   { to: '/new', label: 'New job', icon: IconPlus, end: false },
   { to: '/data', label: 'Imports & exports', icon: IconArrowsExchange, end: false },

@@ -2,7 +2,7 @@ import type { SVGProps } from 'react';
 
 /*
  * The few icons the dashboard shows, drawn as Tabler Icons' outline set draws them (a package of all five thousand
- * would be a fifth of an install's files for these twenty).
+ * would be a fifth of an install's files for these twenty-two).
  * Tabler Icons: MIT License, Copyright (c) 2020-2024 Paweł Kuna.
  */
 
@@ -56,6 +56,14 @@ export const IconAlertTriangle = icon([
   'M12 16h.01',
 ]);
 export const IconArrowsExchange = icon(['M7 10h14l-4 -4', 'M17 14h-14l4 4']);
+export const IconCalendarTime = icon([
+  'M11.795 21h-6.795a2 2 0 0 1 -2 -2v-12a2 2 0 0 1 2 -2h12a2 2 0 0 1 2 2v4',
+  'M14 18a4 4 0 1 0 8 0a4 4 0 1 0 -8 0',
+  'M15 3v4',
+  'M7 3v4',
+  'M3 11h16',
+  'M18 16.496v1.504l1 1',
+]);
 export const IconChartBar = icon([
   'M3 13a1 1 0 0 1 1 -1h4a1 1 0 0 1 1 1v6a1 1 0 0 1 -1 1h-4a1 1 0 0 1 -1 -1l0 -6',
   'M15 9a1 1 0 0 1 1 -1h4a1 1 0 0 1 1 1v10a1 1 0 0 1 -1 1h-4a1 1 0 0 1 -1 -1l0 -10',
@@ -106,5 +114,12 @@ export const IconSkull = icon([
 export const IconSun = icon([
   'M8 12a4 4 0 1 0 8 0a4 4 0 1 0 -8 0',
   'M3 12h1m8 -9v1m8 8h1m-9 8v1m-6.4 -15.4l.7 .7m12.1 -.7l-.7 .7m0 11.4l.7 .7m-12.1 -.7l-.7 .7',
+]);
+export const IconTrash = icon([
+  'M4 7l16 0',
+  'M10 11l0 6',
+  'M14 11l0 6',
+  'M5 7l1 12a2 2 0 0 0 2 2h8a2 2 0 0 0 2 -2l1 -12',
+  'M9 7v-3a1 1 0 0 1 1 -1h4a1 1 0 0 1 1 1v3',
 ]);
 export const IconUpload = icon(['M4 17v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2 -2v-2', 'M7 9l5 -5l5 5', 'M12 4l0 12']);

@@ -29,3 +29,17 @@ export function formatDuration(totalSeconds: number): string {
   const shown = parts.slice(first === -1 ? parts.length - 1 : first);
   return shown.map(([n, unit]) => `${n}${unit}`).join(' ');
 }
+
+/** The instant as a wall clock in another time zone (a schedule's), or null for a zone this browser does not know. */
+export function formatInZone(iso: string, timeZone: string): string | null {
+  try {
+    return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(
+      new Date(iso),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** The browser's own time zone, as IANA names it. */
+export const localTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
