@@ -21,7 +21,7 @@ describe('dashboard at /ui', () => {
   let context: BrowserContext;
   let page: Page;
 
-  const api = async (path: string, body?: unknown): Promise<JobView> => {
+  const api = async <T = JobView>(path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${jobline.base}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: AUTH,
@@ -36,7 +36,7 @@ describe('dashboard at /ui', () => {
     let last: JobView | undefined;
     await waitFor(
       async () => {
-        last = await api(`/v1/jobs/${id}`);
+        last = await api<JobView>(`/v1/jobs/${id}`);
         return last.status === status;
       },
       { timeoutMs: 20_000, description: `job ${id} ${status}` },
@@ -260,6 +260,120 @@ describe('dashboard at /ui', () => {
     await page.locator('[data-job-id][data-status="cancelled"]').first().waitFor({ timeout: 20_000 });
   });
 
+  it('creates a schedule through its form, lists it with its next fire times, pauses it and deletes it', async () => {
+    await page.goto(`${jobline.base}/ui/schedules`);
+    await page.getByRole('link', { name: 'New schedule' }).click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('weekday stand-up');
+    const cron = page.getByRole('textbox', { name: /^Cron expression/ });
+    await cron.fill('0 25 * * 1-5');
+    await page.getByRole('combobox', { name: 'Time zone' }).fill('Europe/Berl');
+    await page.getByRole('option', { name: 'Europe/Berlin', exact: true }).click();
+    await page.getByRole('combobox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: 'noop', exact: true }).click();
+    await page.getByRole('textbox', { name: 'Priority' }).fill('7');
+    // The API refuses hour 25, and says so beside the expression.
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    await page.getByTestId('api-answer').filter({ hasText: 'VALIDATION_FAILED' }).waitFor();
+    await expect(cron.getAttribute('aria-invalid')).resolves.toBe('true');
+    await cron.fill('0 9 * * 1-5');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+
+    await page.waitForURL(/\/ui\/schedules\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    const created = await api<{ timeZone: string; nextFireTimes: string[]; job: { priority: number } }>(
+      `/v1/schedules/${id}`,
+    );
+    expect(created).toMatchObject({ timeZone: 'Europe/Berlin', job: { priority: 7 } });
+    await page.locator('[data-testid="schedule-status"][data-status="active"]').waitFor();
+    await page.locator('[data-testid="next-fires"][data-count="5"]').waitFor();
+    await screenshot(page, 'schedule');
+
+    // The list is read from the projection, which follows the schedule's event a moment later.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Schedules' }).click();
+    const row = page.locator(`[data-schedule-id="${id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('[data-fire-at]').first().getAttribute('data-fire-at')).resolves.toBe(
+      created.nextFireTimes[0],
+    );
+    await expect(row.textContent()).resolves.toContain('Europe/Berlin');
+    await screenshot(page, 'schedules');
+    await row.getByRole('button', { name: 'Pause weekday stand-up' }).click();
+    await page.locator(`[data-schedule-id="${id}"][data-status="paused"]`).waitFor();
+    await row.locator('[data-testid="next-fires"][data-count="0"]').waitFor();
+    await expect(api(`/v1/schedules/${id}`)).resolves.toMatchObject({ status: 'paused', nextFireTimes: [] });
+
+    // Deleted from its page, once confirmed: gone from the list at once.
+    await row.getByRole('link', { name: 'weekday stand-up' }).click();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete weekday stand-up' })
+      .getByRole('button', { name: 'Delete the schedule' })
+      .click();
+    await page.getByTestId('api-answer').filter({ hasText: 'Done: 204' }).waitFor();
+    await expect(row.count()).resolves.toBe(0);
+    const gone = await fetch(`${jobline.base}/v1/schedules/${id}`, { headers: AUTH });
+    expect(gone.status).toBe(404);
+  });
+
+  it('pauses a job type from the pauses view; a job of it waits, pending, and completes once resumed', async () => {
+    await page.goto(`${jobline.base}/ui/pauses`);
+    await page.getByRole('button', { name: 'Pause job type sleep' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Pause job type sleep' });
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('provider outage');
+    await dialog.getByRole('button', { name: 'Pause job type sleep' }).click();
+    await page.locator('[data-testid="type-pauses"] [data-type="sleep"][data-paused="true"]').waitFor();
+    await expect(api('/v1/pauses')).resolves.toMatchObject({ types: [{ type: 'sleep', reason: 'provider outage' }] });
+    await screenshot(page, 'pauses');
+
+    // Every other view says so; a job of the type, with the highest priority, is accepted and held.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'New job' }).click();
+    await page.getByTestId('paused-types-banner').filter({ hasText: 'sleep (provider outage)' }).waitFor();
+    await page.getByRole('combobox', { name: 'Type' }).click();
+    await page.getByRole('option', { name: 'sleep', exact: true }).click();
+    await page.getByTestId('type-paused-note').waitFor();
+    await page.getByRole('textbox', { name: /^ms/ }).fill('200');
+    await page.getByRole('textbox', { name: 'Priority' }).fill('9');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    await page.waitForURL(/\/ui\/jobs\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    await page.evaluate(() => ((globalThis as { notReloaded?: boolean }).notReloaded = true));
+    await page.locator('[data-testid="job-priority"][data-priority="9"]').waitFor();
+    await page.getByTestId('job-held').filter({ hasText: 'job type sleep is paused' }).waitFor();
+
+    // A job of another type, submitted after it, runs to the end while the held one stays pending.
+    const other = await api('/v1/jobs', { type: 'noop' });
+    await untilStatus(other.id, 'completed');
+    await expect(api(`/v1/jobs/${id}`)).resolves.toMatchObject({ status: 'pending', attempts: 0, priority: 9 });
+    await page.locator('[data-testid="job-status"][data-status="pending"]').waitFor();
+
+    await page.getByTestId('job-held').getByRole('button', { name: 'Resume job type sleep' }).click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await page.getByTestId('paused-types-banner').waitFor({ state: 'detached' });
+    await expect(api('/v1/pauses')).resolves.toEqual({ tenant: null, types: [] });
+
+    // The jobs table marks the job's priority, which is not the default.
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Jobs' }).click();
+    await expect(page.locator(`[data-job-id="${id}"] [data-testid="priority"]`).textContent()).resolves.toBe('P9');
+  });
+
+  it('pauses the tenant as a whole once confirmed, shows it on every view, and resumes it from the banner', async () => {
+    await page.goto(`${jobline.base}/ui/pauses`);
+    await page.getByRole('button', { name: 'Pause the tenant…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Pause tenant acme' });
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('incident 42');
+    await dialog.getByRole('button', { name: 'Pause every job type' }).click();
+    await page.locator('[data-testid="tenant-pause"] [data-paused="true"]').waitFor();
+    await expect(api('/v1/pauses')).resolves.toMatchObject({ tenant: { reason: 'incident 42' }, types: [] });
+
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Overview' }).click();
+    const banner = page.getByTestId('pause-banner');
+    await banner.filter({ hasText: 'incident 42' }).waitFor();
+    await banner.getByRole('button', { name: 'Resume tenant acme' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await expect(api('/v1/pauses')).resolves.toEqual({ tenant: null, types: [] });
+  });
+
   it('shows the overview with the work of the tests above, and the runner at work', async () => {
     const running = await api('/v1/jobs', { type: 'sleep', payload: { ms: 60_000 } });
     await untilStatus(running.id, 'processing');
@@ -277,6 +391,13 @@ describe('dashboard at /ui', () => {
   });
 
   it('fits a 390 px wide screen, in dark mode, with the menu behind a button', async () => {
+    const schedule = await api<{ id: string }>('/v1/schedules', {
+      name: 'nightly export',
+      cron: '0 2 * * *',
+      timeZone: 'America/New_York',
+      job: { type: 'noop' },
+      paused: true,
+    });
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     const small = await phone.newPage();
     await signIn(small);
@@ -290,6 +411,20 @@ describe('dashboard at /ui', () => {
     await small.getByRole('button', { name: 'Menu' }).click();
     await small.getByRole('link', { name: 'Jobs' }).click();
     await small.getByRole('heading', { name: 'Jobs' }).waitFor();
+    // The views with tables scroll them within their width.
+    for (const view of ['Schedules', 'Pauses']) {
+      await small.getByRole('button', { name: 'Menu' }).click();
+      await small.getByRole('link', { name: view }).click();
+      await small.getByRole('heading', { name: view }).waitFor();
+      // The schedules list is read from the projection, a moment behind the schedule's event.
+      await small
+        .locator(view === 'Schedules' ? `[data-schedule-id="${schedule.id}"]` : 'table')
+        .waitFor({ timeout: 15_000 });
+      const wider = await small
+        .locator('html')
+        .evaluate((html) => html.scrollWidth - html.ownerDocument.documentElement.clientWidth);
+      expect(wider).toBeLessThanOrEqual(0);
+    }
     await phone.close();
   });
 });
