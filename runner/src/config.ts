@@ -15,12 +15,21 @@ export const RunnerEnv = InfraEnv.extend({
     isJobType(type) ? null : `unknown job type ${type} (known: ${JOB_TYPES.join(', ')})`,
   ),
   /**
-   * Jobs of one tenant running at once in this process, unless `RUNNER_TENANT_LIMITS` names the tenant. Whatever the
-   * limit, a freed slot goes to the tenant with the fewest jobs running. @defaultValue `RUNNER_CONCURRENCY` (no cap)
+   * Jobs of one tenant running at once in this process, unless `RUNNER_TENANT_LIMITS` or `npm run tenants` gives the
+   * tenant its own limit. Whatever the limit, a freed slot goes to the tenant with the fewest jobs running.
+   * @defaultValue `RUNNER_CONCURRENCY` (no cap)
    */
   RUNNER_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).optional(),
-  /** Limits of some tenants, as `tenant=n` pairs, comma-separated (e.g. `acme=4,batch=1`). @defaultValue none */
+  /**
+   * Limits of some tenants, as `tenant=n` pairs, comma-separated (e.g. `acme=4,batch=1`); a limit set with
+   * `npm run tenants` goes over the tenant's pair. @defaultValue none
+   */
   RUNNER_TENANT_LIMITS: limitPairs('tenant', () => null),
+  /**
+   * How often a runner reads the `tenant_limits` collection (`npm run tenants`), whose limits go over
+   * `RUNNER_TENANT_LIMITS`; it reads it once before it starts any job. @defaultValue 10000
+   */
+  RUNNER_TENANT_LIMITS_REFRESH_MS: envInt(10_000, 100, 3_600_000),
   /**
    * Jobs one runner holds at once, running or waiting for a slot or their time; past it, it stops reading until some
    * finish. It reads this far past a backlog to find higher-priority jobs and other tenants' jobs behind it.

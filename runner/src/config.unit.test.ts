@@ -28,6 +28,7 @@ describe('runner configuration', () => {
     const defaults = loadRunnerConfig({});
     expect(defaults.RUNNER_TENANT_CONCURRENCY).toBeUndefined();
     expect(defaults.RUNNER_TENANT_LIMITS).toEqual({});
+    expect(defaults.RUNNER_TENANT_LIMITS_REFRESH_MS).toBe(10_000);
 
     const config = loadRunnerConfig({ RUNNER_TENANT_CONCURRENCY: '4', RUNNER_TENANT_LIMITS: 'acme=8,batch=1' });
     expect(config.RUNNER_TENANT_CONCURRENCY).toBe(4);
@@ -39,6 +40,7 @@ describe('runner configuration', () => {
     ['RUNNER_TENANT_LIMITS', 'acme=0', 'the limit of acme must be at least 1'],
     ['RUNNER_TENANT_LIMITS', 'acme=1,acme=2', 'acme named twice'],
     ['RUNNER_TENANT_CONCURRENCY', '0', ''],
+    ['RUNNER_TENANT_LIMITS_REFRESH_MS', '10', ''],
     ['RUNNER_MAX_PENDING', '10', ''],
   ])('refuses %s=%s, naming the variable', (variable, value, message) => {
     expect(() => loadRunnerConfig({ [variable]: value })).toThrow(

@@ -16,6 +16,7 @@ import {
   joblineCollections,
   listenForCancellations,
   startOpsServer,
+  tenantLimitsCollection,
   topicNames,
 } from '@jobline/libs';
 import { createProjectionLookup, createTopicSender } from './adapters';
@@ -28,6 +29,8 @@ import { createRunnerMetrics } from './runner-metrics';
 import { createScheduleFirer } from './schedules/schedule-firer';
 import { createScheduleMetrics } from './schedules/schedule-metrics';
 import { createPauseView } from './pauses/pause-view';
+import { createTenantLimitRefresher } from './tenants/tenant-limit-refresher';
+import { createTenantLimitStore } from './tenants/tenant-limit-store';
 
 async function run() {
   const config = loadRunnerConfig();
@@ -104,6 +107,14 @@ async function run() {
     send: sender.send,
     logger,
   });
+  const tenantLimitStore = createTenantLimitStore(tenantLimitsCollection(mongo.db));
+  const tenantLimits = createTenantLimitRefresher({
+    read: () => tenantLimitStore.list(),
+    envLimits: config.RUNNER_TENANT_LIMITS,
+    apply: (limits) => runner.setTenantLimits(limits),
+    intervalMs: config.RUNNER_TENANT_LIMITS_REFRESH_MS,
+    logger,
+  });
   const scheduleMetrics = createScheduleMetrics(registry, () => firer.firing);
   const firer = createScheduleFirer({
     kafka,
@@ -129,6 +140,7 @@ async function run() {
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal, inFlight: runner.inFlight });
     await ops?.close();
+    tenantLimits.stop();
     await runner
       .stop(config.RUNNER_SHUTDOWN_GRACE_MS)
       .catch((err: unknown) => logger.error('runner stop failed', { err: String(err) }));
@@ -148,8 +160,9 @@ async function run() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  // Every pause already in the log is known before the first job can start.
+  // Every pause already in the log, and every tenant's limit, is known before the first job can start.
   await pauseView.start();
+  await tenantLimits.start();
   await runner.start();
   await firer.start();
   logger.info('runner consuming', {
