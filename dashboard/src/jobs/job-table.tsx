@@ -14,10 +14,14 @@ export interface ExtraColumn {
 export function ProgressCell({ job }: { job: JobView }) {
   const progress = job.progress;
   if (!progress) return <Text c="dimmed">—</Text>;
-  if (progress.total === null || progress.total === 0) return <Text size="sm">{progress.current}</Text>;
-  const percent = Math.min(100, (progress.current / progress.total) * 100);
+  // A completed job is done whatever its last report said, as on its own page.
+  const done = job.status === 'completed';
+  if (!done && (progress.total === null || progress.total === 0)) return <Text size="sm">{progress.current}</Text>;
+  const percent = done ? 100 : Math.min(100, (progress.current / progress.total!) * 100);
   return (
-    <Tooltip label={`${progress.current} of ${progress.total}${progress.message ? `: ${progress.message}` : ''}`}>
+    <Tooltip
+      label={`${progress.current}${progress.total ? ` of ${progress.total}` : ''}${progress.message ? `: ${progress.message}` : ''}`}
+    >
       <Progress value={percent} size="sm" w={80} aria-label={`${Math.round(percent)}% done`} />
     </Tooltip>
   );
