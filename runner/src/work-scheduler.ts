@@ -182,7 +182,7 @@ export class WorkScheduler {
 
   private mayStart(tenantId: string, type: string): boolean {
     if (this.running >= this.limits.concurrency) return false;
-    const typeLimit = this.limits.typeConcurrency?.[type];
+    const typeLimit = ownValue(this.limits.typeConcurrency, type);
     if (typeLimit !== undefined && (this.runningByType.get(type) ?? 0) >= typeLimit) return false;
     if (this.runningOf(tenantId) >= this.tenantLimit(tenantId)) return false;
     return !this.paused.isPaused(tenantId, type);
@@ -190,7 +190,9 @@ export class WorkScheduler {
 
   private tenantLimit(tenantId: string): number {
     return (
-      this.limits.tenantConcurrencyOverrides?.[tenantId] ?? this.limits.tenantConcurrency ?? this.limits.concurrency
+      ownValue(this.limits.tenantConcurrencyOverrides, tenantId) ??
+      this.limits.tenantConcurrency ??
+      this.limits.concurrency
     );
   }
 
@@ -256,6 +258,11 @@ function isBetter(a: Candidate, b: Candidate): boolean {
 function clampPriority(priority: number | undefined): number {
   if (priority === undefined || !Number.isInteger(priority)) return DEFAULT_PRIORITY;
   return Math.min(MAX_PRIORITY, Math.max(MIN_PRIORITY, priority));
+}
+
+/** A record's own value for `key`: a tenant named `constructor` has no limit from `Object.prototype`. */
+function ownValue(record: Readonly<Record<string, number>> | undefined, key: string): number | undefined {
+  return record && Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function decrement(counts: Map<string, number>, key: string): void {

@@ -153,6 +153,19 @@ describe('WorkScheduler', () => {
     expect(scheduler.runningOf('a')).toBe(2);
   });
 
+  it("reads a tenant's limit from its own entry only: tenants named like Object's members have the default", async () => {
+    const scheduler = new WorkScheduler({ concurrency: 2, tenantConcurrency: 1, tenantConcurrencyOverrides: {} });
+
+    const { started } = queue(scheduler, [
+      { ...ticket({ tenantId: 'constructor' }), name: 'constructor-0' },
+      { ...ticket({ tenantId: 'constructor' }), name: 'constructor-1' },
+      { ...ticket({ tenantId: 'toString' }), name: 'toString-0' },
+    ]);
+    await settle();
+
+    expect(started).toEqual(['constructor-0', 'toString-0']);
+  });
+
   it('keeps a job type within its limit', async () => {
     const scheduler = new WorkScheduler({ concurrency: 4, typeConcurrency: { sleep: 1 } });
 
