@@ -116,7 +116,14 @@ export function createApp(deps: AppDeps): Express {
     app.use(
       SCHEDULES_PATH,
       markMount,
-      schedulesRouter({ ...deps.schedules, reader, logger, now, limits: jobRequestLimits(deps) }),
+      schedulesRouter({
+        ...deps.schedules,
+        reader,
+        logger,
+        now,
+        idempotency: deps.idempotency,
+        limits: jobRequestLimits(deps),
+      }),
     );
   }
   if (deps.pauses) {

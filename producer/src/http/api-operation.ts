@@ -116,7 +116,7 @@ export const LOCATION_HEADER = (what: string) => ({
 
 export const IDEMPOTENT_REPLAYED_HEADER = {
   'Idempotent-Replayed': {
-    description: '`true` when an earlier request with the same Idempotency-Key created the jobs',
+    description: '`true` when an earlier request with the same Idempotency-Key created what this one answers with',
     schema: { type: 'string', enum: ['true'] },
   },
 };
@@ -131,15 +131,16 @@ export const CREATION_ERRORS: ErrorCode[] = [
   'DEPENDENCY_UNAVAILABLE',
 ];
 
-/** The `Idempotency-Key` header of the requests that create jobs. */
+/** The `Idempotency-Key` header of the requests that create jobs or schedules. */
 export const IdempotencyKeyHeader = z.object({
   'Idempotency-Key': z
     .string()
     .regex(/^[\x21-\x7e]{1,255}$/)
     .optional()
     .describe(
-      'Per tenant, remembered for IDEMPOTENCY_TTL_SECONDS: the same key with the same body answers with the jobs the ' +
-        'first request created (and `Idempotent-Replayed: true`); with another body it is a 409.',
+      'Per tenant, remembered for IDEMPOTENCY_TTL_SECONDS: the same key with the same body answers with what the ' +
+        'first request created, its jobs or its schedule (and `Idempotent-Replayed: true`); with another body, or ' +
+        'sent to create something else, it is a 409.',
     ),
 });
 

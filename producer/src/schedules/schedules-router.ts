@@ -11,13 +11,25 @@ import {
   type ScheduleCache,
   type ScheduleCommand,
   type ScheduleDocument,
+  type ScheduleEvent,
+  type ScheduleEventOf,
   type SchedulePublisher,
 } from '@jobline/libs';
 import type { Collection } from 'mongodb';
-import { LOCATION_HEADER, json, named, operation, route, type ApiLink } from '../http/api-operation';
+import {
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyKeyHeader,
+  LOCATION_HEADER,
+  json,
+  named,
+  operation,
+  route,
+  type ApiLink,
+} from '../http/api-operation';
 import { tenantOf } from '../auth/auth';
 import type { JobRequestLimits } from '../jobs/create-job-request';
-import { toFieldIssues } from '../jobs/create-job-request';
+import { parseIdempotencyKey, toFieldIssues } from '../jobs/create-job-request';
+import { hashRequest, type IdempotencyStore } from '../jobs/idempotency';
 import {
   CreateScheduleRequest,
   ScheduleView,
@@ -37,6 +49,8 @@ export interface SchedulesRouterDeps {
   schedules: Collection<ScheduleDocument>;
   reader: JobReader;
   limits: JobRequestLimits;
+  /** The tenant's Idempotency-Keys, shared with the routes that create jobs. */
+  idempotency: IdempotencyStore;
   logger: Logger;
   now: () => Date;
 }
@@ -74,18 +88,20 @@ const createSchedule = operation('post', SCHEDULES_PATH, {
     'A schedule creates a job at each fire time of a cron expression (5 or 6 fields, in an IANA time zone) or of a ' +
     'fixed interval, between `startAt` and `endAt`. Each fire’s job id is derived from the schedule and the fire ' +
     'time, so a fire never creates two jobs; its metadata names the schedule (`jobline-schedule`) and the fire time ' +
-    '(`jobline-fire-at`). Answers once the ScheduleCreated event is in Kafka (acks=-1).',
+    '(`jobline-fire-at`). Answers once the ScheduleCreated event is in Kafka (acks=-1). The same Idempotency-Key ' +
+    'and body answer with the schedule the first request created, as it is now; `404` if it was deleted since.',
   tags: ['schedules'],
+  headers: IdempotencyKeyHeader,
   body: { required: true, ...json(named('CreateScheduleRequest', CreateScheduleRequest)) },
   responses: {
     '201': {
       description: 'the schedule is in Kafka',
-      headers: LOCATION_HEADER('schedule'),
+      headers: { ...LOCATION_HEADER('schedule'), ...IDEMPOTENT_REPLAYED_HEADER },
       ...json(ScheduleViewBody),
       links: SCHEDULE_LINKS,
     },
   },
-  errors: [...CHANGE_ERRORS],
+  errors: [...CHANGE_ERRORS, 'IDEMPOTENCY_KEY_REUSED', 'DEPENDENCY_UNAVAILABLE', 'SCHEDULE_NOT_FOUND'],
 });
 
 const listSchedules = operation('get', SCHEDULES_PATH, {
@@ -145,35 +161,62 @@ export const SCHEDULES_OPERATIONS = [createSchedule, listSchedules, getSchedule,
 export function schedulesRouter(deps: SchedulesRouterDeps): Router {
   const router = Router();
 
-  /** The schedule's latest state: the newer of the cached and the projected one; null for none, or a deleted one. */
+  /** The schedule's latest state, a deleted one included: the newer of the cached and the projected one. */
+  async function latest(tenantId: string, id: string): Promise<Schedule | null> {
+    const [cached, doc] = await Promise.all([
+      deps.cache.get(tenantId, id).catch((err: unknown) => {
+        deps.logger.warn('schedule cache read failed; reading MongoDB', { err });
+        return null;
+      }),
+      deps.schedules.findOne({ _id: id, tenantId }),
+    ]);
+    const projected = doc ? scheduleFromDocument(doc) : null;
+    return cached && (!projected || cached.revision > projected.revision) ? cached : projected;
+  }
+
+  /** The schedule the request names, as it is now; SCHEDULE_NOT_FOUND for none, or a deleted one. */
   async function load(req: Request): Promise<Schedule> {
-    const tenantId = tenantOf(req);
     const id = z.uuid().safeParse(req.params.id);
-    if (id.success) {
-      const [cached, doc] = await Promise.all([
-        deps.cache.get(tenantId, id.data).catch((err: unknown) => {
-          deps.logger.warn('schedule cache read failed; reading MongoDB', { err });
-          return null;
-        }),
-        deps.schedules.findOne({ _id: id.data, tenantId }),
-      ]);
-      const projected = doc ? scheduleFromDocument(doc) : null;
-      const latest = cached && (!projected || cached.revision > projected.revision) ? cached : projected;
-      if (latest && latest.status !== 'deleted') return latest;
-    }
+    const schedule = id.success ? await latest(tenantOf(req), id.data) : null;
+    if (schedule && schedule.status !== 'deleted') return schedule;
     throw new JoblineError('SCHEDULE_NOT_FOUND', `no schedule ${req.params.id}`);
+  }
+
+  /** Publishes a schedule's events (acks=-1), caches the result, and returns it. */
+  async function publish(events: readonly ScheduleEvent[], current: Schedule | null): Promise<Schedule> {
+    await deps.publisher.publish(events);
+    const next = foldScheduleEvents(events, current)!;
+    await deps.cache.putNewer([next]).catch((err: unknown) => {
+      deps.logger.warn('schedule cache write failed; reads will use MongoDB', { scheduleId: next.id, err });
+    });
+    return next;
   }
 
   /** Publishes what a command decides, caches the result, and returns it. */
   async function carryOut(command: ScheduleCommand, current: Schedule | null, id: string, tenantId: string) {
     const events = decideSchedule(command, current, { scheduleId: id, tenantId, source: 'producer', now: deps.now() });
-    if (events.length === 0) return current!;
-    await deps.publisher.publish(events);
-    const next = foldScheduleEvents(events, current)!;
-    await deps.cache.putNewer([next]).catch((err: unknown) => {
-      deps.logger.warn('schedule cache write failed; reads will use MongoDB', { scheduleId: id, err });
+    return events.length === 0 ? current! : publish(events, current);
+  }
+
+  /**
+   * The schedule a repeated create stands for, as it is now. One not found may never have reached Kafka (the first
+   * request failed, or its producer died, before the acknowledgement), or may still be on its way to the projection:
+   * its `ScheduleCreated` is published again, with the same ids, which a schedule already in the log ignores.
+   */
+  async function replayCreation(tenantId: string, created: ScheduleEventOf<'ScheduleCreated'>): Promise<Schedule> {
+    const found = await latest(tenantId, created.scheduleId);
+    if (found?.status === 'deleted') {
+      throw new JoblineError(
+        'SCHEDULE_NOT_FOUND',
+        `the schedule this Idempotency-Key created, ${created.scheduleId}, was deleted`,
+      );
+    }
+    if (found) return found;
+    deps.logger.info('publishing the schedule of a repeated idempotent request again', {
+      tenantId,
+      scheduleId: created.scheduleId,
     });
-    return next;
+    return publish([created], null);
   }
 
   async function view(schedule: Schedule) {
@@ -190,9 +233,29 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
   route(router, SCHEDULES_PATH, createSchedule, async (req, res) => {
     const tenantId = tenantOf(req);
     const { definition, paused } = parseCreateSchedule(jsonBody(req), deps.limits, tenantId, deps.now());
-    const id = timeOrderedId();
-    const schedule = await carryOut({ type: 'CreateSchedule', definition, paused }, null, id, tenantId);
-    res.status(201).location(`${req.baseUrl}/${id}`).json(toScheduleView(schedule, deps.now().getTime()));
+    const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
+    const ctx = { scheduleId: timeOrderedId(), tenantId, source: 'producer' as const, now: deps.now() };
+    // CreateSchedule decides exactly one event, the schedule's ScheduleCreated.
+    const [created] = decideSchedule({ type: 'CreateSchedule', definition, paused }, null, ctx) as [
+      ScheduleEventOf<'ScheduleCreated'>,
+    ];
+
+    if (idempotencyKey !== null) {
+      const claim = await deps.idempotency.claimSchedule(tenantId, idempotencyKey, hashRequest(req.body), created);
+      if (claim.kind === 'replay') {
+        const schedule = await replayCreation(tenantId, claim.event);
+        res.set('Idempotent-Replayed', 'true');
+        res
+          .status(201)
+          .location(`${req.baseUrl}/${schedule.id}`)
+          .json(await view(schedule));
+        return;
+      }
+    }
+
+    // 201 promises the schedule is in the log: answer only after Kafka acknowledged it (acks=-1).
+    const schedule = await publish([created], null);
+    res.status(201).location(`${req.baseUrl}/${schedule.id}`).json(toScheduleView(schedule, deps.now().getTime()));
   });
 
   route(router, SCHEDULES_PATH, listSchedules, async (req, res) => {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
+  JoblineError,
+  createKafka,
   createKafkaSchedulePublisher,
+  createLogger,
   createScheduleCache,
   decodeScheduleEvent,
   ensureScheduleIndexes,
@@ -11,10 +14,11 @@ import {
   type KafkaSchedulePublisher,
   type ScheduleCollections,
   type ScheduleEvent,
+  type SchedulePublisher,
 } from '@jobline/libs';
-import { aJobRequested, aScheduleCreated, readJson, waitFor } from '@jobline/libs/testing';
+import { aJobRequested, aScheduleCreated, readJson, testInfra, waitFor } from '@jobline/libs/testing';
 import type { Consumer } from 'kafkajs';
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { listenApp, startTestApp, type TestApp } from '../testing/test-app';
 
 describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
   let stack: TestApp;
@@ -23,6 +27,8 @@ describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
   let collections: ScheduleCollections;
   let tap: Consumer;
   const events: ScheduleEvent[] = [];
+  /** Messages the tap has read, decodable or not. */
+  let tapped = 0;
 
   beforeAll(async () => {
     stack = await startTestApp({ clientId: 'test-schedules', eventPartitions: 3 });
@@ -37,6 +43,7 @@ describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
     await tap.subscribe({ topic: stack.topics.schedules, fromBeginning: true });
     await tap.run({
       eachMessage: async ({ message }) => {
+        tapped += 1;
         const decoded = decodeScheduleEvent(message.value);
         if (decoded.ok) events.push(decoded.event);
       },
@@ -56,6 +63,17 @@ describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   const eventsOf = (id: string) => events.filter((e) => e.scheduleId === id);
+  const schedulesDeps = (schedulePublisher: SchedulePublisher = publisher) => ({
+    publisher: schedulePublisher,
+    cache: createScheduleCache(stack.redis, { keyPrefix: stack.ns.redisPrefix, ttlSeconds: 60 }),
+    schedules: collections.schedules,
+  });
+  /** Waits until the tap has read every message of the schedule topic, so that what it holds is the whole log. */
+  const tapCaughtUp = async () => {
+    const offsets = await stack.admin.fetchTopicOffsets(stack.topics.schedules);
+    const written = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    await waitFor(() => tapped >= written, { description: `the tap at the end of the schedule topic (${written})` });
+  };
 
   it('creates a schedule in Kafka, answers 201 with its next fire times, and reads it back at once', async () => {
     const res = await call('POST', '/v1/schedules', {
@@ -200,5 +218,179 @@ describe('schedules over HTTP against Kafka, Redis and MongoDB', () => {
 
     const view = await readJson(await call('GET', `/v1/schedules/${id}`));
     expect(view.recentJobs).toContainEqual({ id: jobId, fireAt: new Date(fireAt).toISOString(), status: 'pending' });
+  });
+  describe('Idempotency-Key', () => {
+    const create = (body: unknown, key: string, url = base) =>
+      fetch(`${url}/v1/schedules`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer token-a', 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+    /** The ScheduleCreated events in the log of the schedules a request named `name` created. */
+    const createdNamed = (name: string) => events.filter((e) => e.type === 'ScheduleCreated' && e.data.name === name);
+    const aBody = (name: string) => ({ name, intervalMs: 60_000, job: { type: 'noop' } });
+
+    it('answers the same key and body with the schedule the first request created, as it is now', async () => {
+      const key = `k-${randomUUID()}`;
+      const body = aBody(`replayed-${key}`);
+      const first = await create(body, key);
+      expect(first.status).toBe(201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const { id } = await readJson(first);
+      expect((await call('PATCH', `/v1/schedules/${id}`, { paused: true })).status).toBe(200);
+
+      const again = await create({ job: { type: 'noop' }, intervalMs: 60_000, name: body.name }, key);
+
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.headers.get('location')).toBe(`/v1/schedules/${id}`);
+      expect(await readJson(again)).toMatchObject({ id, status: 'paused', revision: 2, name: body.name });
+      await tapCaughtUp();
+      expect(createdNamed(body.name).map((e) => e.scheduleId)).toEqual([id]);
+    });
+
+    it('refuses the same key with another body with 409, and publishes nothing', async () => {
+      const key = `k-${randomUUID()}`;
+      const { id } = await readJson(await create(aBody(`first-${key}`), key));
+
+      const other = await create(aBody(`other-${key}`), key);
+
+      expect(other.status).toBe(409);
+      expect(await readJson(other)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+      await tapCaughtUp();
+      expect(createdNamed(`other-${key}`)).toEqual([]);
+      expect(eventsOf(id)).toHaveLength(1);
+    });
+
+    it('refuses a key a job was created with, and a job with a schedule’s key, with 409', async () => {
+      const jobKey = `k-${randomUUID()}`;
+      const job = await fetch(`${base}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer token-a', 'content-type': 'application/json', 'idempotency-key': jobKey },
+        body: JSON.stringify({ type: 'noop' }),
+      });
+      expect(job.status).toBe(202);
+
+      const schedule = await create(aBody(`after-a-job-${jobKey}`), jobKey);
+
+      expect(schedule.status).toBe(409);
+      expect(await readJson(schedule)).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        detail: 'this Idempotency-Key was used for a job, not a schedule',
+      });
+
+      const scheduleKey = `k-${randomUUID()}`;
+      expect((await create(aBody(`before-a-job-${scheduleKey}`), scheduleKey)).status).toBe(201);
+      const jobAfter = await fetch(`${base}/v1/jobs`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer token-a',
+          'content-type': 'application/json',
+          'idempotency-key': scheduleKey,
+        },
+        body: JSON.stringify({ type: 'noop' }),
+      });
+      expect(jobAfter.status).toBe(409);
+      expect(await readJson(jobAfter)).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        detail: 'this Idempotency-Key was used for a schedule, not a job',
+      });
+      await tapCaughtUp();
+      expect(createdNamed(`after-a-job-${jobKey}`)).toEqual([]);
+    });
+
+    it('keeps a key for another tenant apart', async () => {
+      const key = `k-${randomUUID()}`;
+      const body = aBody(`tenants-${key}`);
+      const a = await readJson(await create(body, key));
+      const b = await fetch(`${base}/v1/schedules`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer token-b', 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+
+      expect(b.status).toBe(201);
+      expect(b.headers.get('idempotent-replayed')).toBeNull();
+      expect((await readJson(b)).id).not.toBe(a.id);
+    });
+
+    it('creates one schedule when the first request found Kafka away and the retry has the same key', async () => {
+      const kafka = createKafka({
+        brokers: testInfra().brokers,
+        clientId: 'test-schedules-down',
+        logger: createLogger({ service: 'test', level: 'error' }),
+      });
+      // Never connected: every publish fails as it does when Kafka is away.
+      const down = createKafkaSchedulePublisher(kafka, { topic: stack.topics.schedules, timeoutMs: 5000 });
+      const downApp = await listenApp({ ...stack.deps, schedules: schedulesDeps(down) });
+      const key = `k-${randomUUID()}`;
+      const body = aBody(`down-${key}`);
+      try {
+        const res = await create(body, key, downApp.baseUrl);
+        expect(res.status).toBe(503);
+        expect(await readJson(res)).toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+      } finally {
+        await downApp.close();
+      }
+      await tapCaughtUp();
+      expect(createdNamed(body.name)).toEqual([]);
+
+      const retry = await create(body, key);
+      const again = await create(body, key);
+
+      expect([retry.status, again.status]).toEqual([201, 201]);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      const { id } = await readJson(retry);
+      expect((await readJson(again)).id).toBe(id);
+      await waitFor(() => createdNamed(body.name).length > 0, { description: 'the ScheduleCreated in the log' });
+      await tapCaughtUp();
+      expect(createdNamed(body.name).map((e) => e.scheduleId)).toEqual([id]);
+      expect((await readJson(await call('GET', `/v1/schedules/${id}`))).revision).toBe(1);
+    });
+
+    it('publishes the same ScheduleCreated again when a request that failed after Kafka took it is retried', async () => {
+      // Kafka acknowledges too late: the client got a 503, and the schedule is in the log all the same.
+      const late: SchedulePublisher = {
+        publish: async (published) => {
+          await publisher.publish(published);
+          throw new JoblineError('KAFKA_UNAVAILABLE', 'Kafka did not acknowledge within 5000 ms', { retryable: true });
+        },
+      };
+      const lateApp = await listenApp({ ...stack.deps, schedules: schedulesDeps(late) });
+      const key = `k-${randomUUID()}`;
+      const body = aBody(`late-${key}`);
+      try {
+        expect((await create(body, key, lateApp.baseUrl)).status).toBe(503);
+      } finally {
+        await lateApp.close();
+      }
+      await waitFor(() => createdNamed(body.name).length === 1, { description: 'the late schedule in the log' });
+      const [first] = createdNamed(body.name);
+
+      const retry = await create(body, key);
+
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(await readJson(retry)).toMatchObject({ id: first!.scheduleId, revision: 1 });
+      await tapCaughtUp();
+      // Published again (nothing cached, the projection not folded) or found: either way one schedule, one event id.
+      expect(new Set(createdNamed(body.name).map((e) => `${e.scheduleId}:${e.eventId}`))).toEqual(
+        new Set([`${first!.scheduleId}:${first!.eventId}`]),
+      );
+    });
+
+    it('answers 404 for a key whose schedule was deleted since, and does not bring it back', async () => {
+      const key = `k-${randomUUID()}`;
+      const body = aBody(`deleted-${key}`);
+      const { id } = await readJson(await create(body, key));
+      expect((await call('DELETE', `/v1/schedules/${id}`)).status).toBe(204);
+
+      const again = await create(body, key);
+
+      expect(again.status).toBe(404);
+      expect(await readJson(again)).toMatchObject({ code: 'SCHEDULE_NOT_FOUND' });
+      await tapCaughtUp();
+      expect(eventsOf(id).map((e) => e.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
+    });
   });
 });
