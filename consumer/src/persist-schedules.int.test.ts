@@ -134,6 +134,23 @@ describe('schedule persister against Kafka, MongoDB and Redis', () => {
     expect(await collections.scheduleEvents.countDocuments({ scheduleId: id })).toBe(3);
   });
 
+  it('leaves a schedule as it is when its ScheduleCreated comes again, later in the log (an idempotent retry)', async () => {
+    const events = scheduleHistory();
+    const id = events[0]!.scheduleId;
+    const persist = persistBatch();
+    await persist([{ partition: 0, messages: asLog(events, 20) }]);
+    const before = await collections.schedules.findOne({ _id: id });
+
+    expect(await persist([{ partition: 0, messages: asLog([events[0]!], 23) }])).toMatchObject({ duplicates: 1 });
+
+    const { position: _position, ...after } = (await collections.schedules.findOne({ _id: id }))!;
+    const { position: _before, ...unchanged } = before!;
+    expect(after).toEqual(unchanged);
+    expect(after).toMatchObject({ status: 'paused', revision: 3 });
+    expect(await collections.scheduleEvents.countDocuments({ scheduleId: id })).toBe(3);
+    expect(await cache().get('acme', id)).toMatchObject({ status: 'paused', revision: 3 });
+  });
+
   it('quarantines what is not a schedule event and folds the rest', async () => {
     const events = scheduleHistory().slice(0, 1);
     const persist = persistBatch();

@@ -80,6 +80,18 @@ describe('schedules: decide and evolve', () => {
     );
   });
 
+  it('ignores its ScheduleCreated published again (an idempotent retry), after changes or a deletion', () => {
+    const paused = given(created).when({
+      type: 'ChangeSchedule',
+      definition: definitionOf(evolveSchedule(null, created)!),
+      paused: true,
+    }).state!;
+    const deleted = given(created).when({ type: 'DeleteSchedule' }).state!;
+    // The same state, not an equal one: the runners' firer takes an unchanged reference for no change at all.
+    expect(evolveSchedule(paused, created)).toBe(paused);
+    expect(evolveSchedule(deleted, created)).toBe(deleted);
+  });
+
   it('refuses changes to a schedule that does not exist', () => {
     expect(() => given().when({ type: 'DeleteSchedule' })).toThrow(
       expect.objectContaining({ code: 'SCHEDULE_NOT_FOUND' }),
