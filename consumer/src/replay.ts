@@ -83,6 +83,7 @@ export interface ReplayResult {
 const noCache: JobCache = {
   putIfAbsent: async () => undefined,
   putNewer: async () => undefined,
+  putUnlessPersisted: async () => false,
   evict: async () => undefined,
   get: async () => null,
 };

@@ -64,6 +64,23 @@ describe('producer HTTP API against Kafka, Redis and MongoDB', () => {
     expect(await readJson(read)).toEqual(job);
   });
 
+  it('finds a job cancelled before the persister folded it, cancelled, and its history', async () => {
+    // given: a job only the cache knows (no persister runs here)
+    const job = await readJson(await post({ type: 'sleep', payload: { ms: 5 }, delayMs: 3_600_000 }));
+
+    // when
+    const cancel = await postTo(`${base}/v1/jobs/${job.id}/cancel`, {});
+
+    // then
+    expect(cancel.status).toBe(202);
+    expect(await readJson(cancel)).toMatchObject({ id: job.id, status: 'cancelled' });
+    const read = await get(job.id);
+    expect(read.status).toBe(200);
+    expect(await readJson(read)).toMatchObject({ id: job.id, status: 'cancelled' });
+    const history = await fetch(`${base}/v1/jobs/${job.id}/events`, { headers: { authorization: 'Bearer token-a' } });
+    expect(history.status).toBe(200);
+  });
+
   it('keeps tenants apart: another tenant gets 404 for the same id', async () => {
     const job = await readJson(await post({ type: 'noop' }));
 

@@ -307,8 +307,12 @@ export function jobsRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs = jobAcc
       if (!job) throw new JoblineError('JOB_NOT_FOUND', `no job ${String(req.params.id)}`);
       const events = decide(toCommand(req), job, { source: 'producer', now: deps.now(), random: Math.random() });
       await deps.publisher.publish(events);
-      // The cached view is now stale; drop it so that reads go to MongoDB until the persister caches the new one.
-      await deps.cache.evict([job.id]).catch(() => undefined);
+      // The cached view is now stale. A job the persister has not folded yet is only in the cache: its view after the
+      // command replaces the one cached at acceptance, so that reads find the job meanwhile. Otherwise the cached view
+      // is dropped, so that reads go to MongoDB until the persister caches the new one.
+      const view = toJobView(foldEvents(events, job)!);
+      const cached = await deps.cache.putUnlessPersisted({ tenantId, view }).catch(() => false);
+      if (!cached) await deps.cache.evict([job.id]).catch(() => undefined);
       if (events.some((e) => e.type === 'JobCancelRequested')) {
         await deps.announceCancellation(job.id).catch((err: unknown) =>
           deps.logger.warn('cancellation not announced; the attempt will finish', {
@@ -317,7 +321,7 @@ export function jobsRouter(deps: JobsRouterDeps, acceptJobs: AcceptJobs = jobAcc
           }),
         );
       }
-      res.status(202).json(toJobView(foldEvents(events, job)!));
+      res.status(202).json(view);
     };
 
   route(
