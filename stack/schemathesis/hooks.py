@@ -50,9 +50,23 @@ SCHEDULE_CRON = "0 */5 * * * *"
 SCHEDULE_TIME_ZONE = "Europe/Berlin"
 
 
+def _schedule_dates_within_rules(schedule, creating):
+    """A schedule's end comes after its start. Applied to invalid requests too: one generated as invalid may turn out
+    valid (its flaw was elsewhere, or none), and is then checked as a valid one."""
+    if not isinstance(schedule, dict):
+        return
+    # A change of one of the dates is checked against the other as the schedule has it: change both, or clear one.
+    if not creating and ("startAt" in schedule) != ("endAt" in schedule):
+        schedule.setdefault("startAt", None)
+        schedule.setdefault("endAt", None)
+    start, end = _parse_instant(schedule.get("startAt")), _parse_instant(schedule.get("endAt"))
+    if start is not None and end is not None and start.tzinfo and end.tzinfo and end <= start:
+        del schedule["endAt"]
+
+
 def _schedule_within_rules(schedule, creating):
-    """A schedule's cron and time zone become ones the producer reads, and its end comes after its start. Created
-    schedules start paused, so that the fuzzer's schedules create no jobs while it runs."""
+    """A schedule's cron and time zone become ones the producer reads. Created schedules start paused, so that the
+    fuzzer's schedules create no jobs while it runs."""
     if not isinstance(schedule, dict):
         return
     if "cron" in schedule:
@@ -61,13 +75,6 @@ def _schedule_within_rules(schedule, creating):
         schedule["timeZone"] = SCHEDULE_TIME_ZONE
         # A schedule changed may fire by interval: a time zone goes with a cron expression.
         schedule.setdefault("cron", SCHEDULE_CRON)
-    # A change of one of the dates is checked against the other as the schedule has it: change both, or clear one.
-    if not creating and ("startAt" in schedule) != ("endAt" in schedule):
-        schedule.setdefault("startAt", None)
-        schedule.setdefault("endAt", None)
-    start, end = _parse_instant(schedule.get("startAt")), _parse_instant(schedule.get("endAt"))
-    if start is not None and end is not None and start.tzinfo and end.tzinfo and end <= start:
-        del schedule["endAt"]
     if isinstance(schedule.get("job"), dict):
         _job_within_rules(schedule["job"])
     if creating or schedule.get("paused") is False:
@@ -111,9 +118,15 @@ def _is_positive(case):
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    path, method = case.operation.path, case.method.upper()
+    if path == "/v1/schedules" and method == "POST":
+        _schedule_dates_within_rules(case.body, creating=True)
+    elif path == "/v1/schedules/{id}" and method == "PATCH":
+        _schedule_dates_within_rules(case.body, creating=False)
+    elif method == "POST" and path in ("/v1/dead-letters/redrive", "/v1/dead-letters/discard"):
+        _dead_letter_filter_within_rules(case.body)
     if not _is_positive(case):
         return
-    path, method = case.operation.path, case.method.upper()
     if method == "POST" and path == "/v1/jobs":
         _job_within_rules(case.body)
     elif method == "POST" and path == "/v1/jobs/batch" and isinstance(case.body, dict):
