@@ -1,15 +1,13 @@
 import { z } from 'zod';
+import { envelopeSchema, EVENT_SCHEMA_VERSION, EventSource } from './event-envelope';
+
+export { EVENT_SCHEMA_VERSION, EventSource };
 
 /**
  * The job event contract published on `jobline.job-events`. Every schema here is declared once; the TypeScript
  * types, the published JSON Schemas and the OpenAPI document are all derived from it. Extend with new event types
  * and optional fields; never repurpose an existing one.
  */
-export const EVENT_SCHEMA_VERSION = 1;
-
-export const EventSource = z.enum(['producer', 'runner', 'consumer', 'cli']);
-export type EventSource = z.infer<typeof EventSource>;
-
 export const JobErrorInfo = z.object({
   code: z.string().min(1),
   message: z.string(),
@@ -113,16 +111,7 @@ export const JobDiscardedData = z.object({
 });
 
 function eventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
-  return z.object({
-    eventId: z.uuid(),
-    jobId: z.uuid(),
-    tenantId: z.string().min(1),
-    type: z.literal(type),
-    schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
-    occurredAt: timestamp,
-    source: EventSource,
-    data,
-  });
+  return envelopeSchema({ jobId: z.uuid() }, type, data);
 }
 
 export const JobRequested = eventSchema('JobRequested', JobRequestedData);

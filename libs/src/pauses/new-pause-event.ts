@@ -1,5 +1,4 @@
-import { EVENT_SCHEMA_VERSION } from '../events/job-events';
-import { timeOrderedId } from '../events/time-ordered-id';
+import { newEnvelope } from '../events/event-envelope';
 import type { PauseEventContext, PauseEventOf, PauseEventType } from './pause-events';
 
 /** Builds a complete pause event envelope around `data`, with a fresh event id. */
@@ -8,13 +7,5 @@ export function newPauseEvent<T extends PauseEventType>(
   ctx: PauseEventContext,
   data: PauseEventOf<T>['data'],
 ): PauseEventOf<T> {
-  return {
-    eventId: timeOrderedId(ctx.now),
-    tenantId: ctx.tenantId,
-    type,
-    schemaVersion: EVENT_SCHEMA_VERSION,
-    occurredAt: ctx.now.toISOString(),
-    source: ctx.source,
-    data,
-  } as PauseEventOf<T>;
+  return newEnvelope<PauseEventOf<T>>(type, {}, ctx, data);
 }

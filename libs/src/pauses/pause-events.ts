@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_SCHEMA_VERSION, EventSource } from '../events/job-events';
+import { envelopeSchema, type EnvelopeContext } from '../events/event-envelope';
 
 /**
  * The pause contract published on `jobline.pause-events`. Every pause and every resume of a tenant's work, as a whole
@@ -7,8 +7,6 @@ import { EVENT_SCHEMA_VERSION, EventSource } from '../events/job-events';
  * Every event states the scope's state after it, not a difference: the latest event of a scope in the log decides
  * whether it is paused, and applying an event twice changes nothing.
  */
-
-const timestamp = z.iso.datetime({ offset: true });
 
 const scope = {
   jobType: z
@@ -29,15 +27,7 @@ export const WorkPausedData = z.object({
 export const WorkResumedData = z.object(scope);
 
 function pauseEventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
-  return z.object({
-    eventId: z.uuid(),
-    tenantId: z.string().min(1),
-    type: z.literal(type),
-    schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
-    occurredAt: timestamp,
-    source: EventSource,
-    data,
-  });
+  return envelopeSchema({}, type, data);
 }
 
 /** Jobs of the scope stay `pending` (or wait, once due) from now on; attempts under way finish. */
@@ -50,9 +40,4 @@ export type PauseEvent = z.infer<typeof PauseEvent>;
 export type PauseEventType = PauseEvent['type'];
 export type PauseEventOf<T extends PauseEventType> = Extract<PauseEvent, { type: T }>;
 
-export interface PauseEventContext {
-  tenantId: string;
-  source: EventSource;
-  /** The moment the event happened; passed in so that callers own the clock. */
-  now: Date;
-}
+export type PauseEventContext = EnvelopeContext;

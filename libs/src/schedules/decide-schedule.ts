@@ -1,7 +1,5 @@
 import { JoblineError } from '../errors/jobline-error';
-import type { EventSource } from '../events/job-events';
-import { timeOrderedId } from '../events/time-ordered-id';
-import { EVENT_SCHEMA_VERSION } from '../events/job-events';
+import { newEnvelope, type EnvelopeContext } from '../events/event-envelope';
 import { sameTrigger } from './evolve-schedule';
 import type { Schedule } from './schedule';
 import type { ScheduleDefinition, ScheduleEvent, ScheduleEventOf, ScheduleEventType } from './schedule-events';
@@ -12,12 +10,8 @@ export type ScheduleCommand =
   | { type: 'ChangeSchedule'; definition: ScheduleDefinition; paused: boolean }
   | { type: 'DeleteSchedule' };
 
-export interface ScheduleEventContext {
+export interface ScheduleEventContext extends EnvelopeContext {
   scheduleId: string;
-  tenantId: string;
-  source: EventSource;
-  /** The moment the event happened; passed in so that callers own the clock. */
-  now: Date;
 }
 
 /** Builds a complete schedule event envelope around `data`, with a fresh event id. */
@@ -26,16 +20,7 @@ export function newScheduleEvent<T extends ScheduleEventType>(
   ctx: ScheduleEventContext,
   data: ScheduleEventOf<T>['data'],
 ): ScheduleEventOf<T> {
-  return {
-    eventId: timeOrderedId(ctx.now),
-    scheduleId: ctx.scheduleId,
-    tenantId: ctx.tenantId,
-    type,
-    schemaVersion: EVENT_SCHEMA_VERSION,
-    occurredAt: ctx.now.toISOString(),
-    source: ctx.source,
-    data,
-  } as ScheduleEventOf<T>;
+  return newEnvelope<ScheduleEventOf<T>>(type, { scheduleId: ctx.scheduleId }, ctx, data);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { EVENT_SCHEMA_VERSION, EventSource, JobRequestedData } from '../events/job-events';
+import { envelopeSchema } from '../events/event-envelope';
+import { JobRequestedData } from '../events/job-events';
 
 /**
  * The schedule event contract published on `jobline.schedule-events`, keyed by schedule id, kept forever. Like the job
@@ -61,16 +62,7 @@ export const ScheduleResumedData = z.object({ revision });
 export const ScheduleDeletedData = z.object({ revision });
 
 function scheduleEventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
-  return z.object({
-    eventId: z.uuid(),
-    scheduleId: z.uuid(),
-    tenantId: z.string().min(1),
-    type: z.literal(type),
-    schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
-    occurredAt: timestamp,
-    source: EventSource,
-    data,
-  });
+  return envelopeSchema({ scheduleId: z.uuid() }, type, data);
 }
 
 export const ScheduleCreated = scheduleEventSchema('ScheduleCreated', ScheduleCreatedData);
