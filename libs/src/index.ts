@@ -74,3 +74,5 @@ export * from './mongo/pause-collections';
 export * from './mongo/tenant-limit-collections';
 export * from './redis/pause-cache';
 export * from './kafka/pause-publisher';
+export * from './cli/cli-command';
+export * from './cli/mongo-cli';

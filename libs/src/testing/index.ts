@@ -6,3 +6,4 @@ export * from './prometheus-text';
 export * from './job-events';
 export * from './schedule-events';
 export * from './pause-events';
+export * from './cli-output';

@@ -1,4 +1,4 @@
-import { testInfra, testNamespace } from '@jobline/libs/testing';
+import { runCaptured, testInfra, testNamespace } from '@jobline/libs/testing';
 import { connectMongo, type MongoConnection } from '@jobline/libs';
 import { EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, runTokensCli } from './tokens-cli';
 import { apiTokensCollection, createTokenStore, hashToken } from './tokens';
@@ -16,14 +16,8 @@ describe('npm run tokens', () => {
     await mongo.client.close();
   });
 
-  async function run(...argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runTokensCli(argv, env(), {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    });
-    return { code, stdout, stderr };
+  function run(...argv: string[]) {
+    return runCaptured((io) => runTokensCli(argv, env(), io));
   }
 
   it('creates, lists and revokes a token, storing only its hash', async () => {

@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { InfraEnv, connectMongo, loadConfig, type Env, type MongoConnection } from '@jobline/libs';
+import {
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  UsageError,
+  runCliCommand,
+  runMongoCli,
+  type CliIo,
+  type CliProgram,
+} from '@jobline/libs/cli';
+import type { Env } from '@jobline/libs/config';
 import {
   apiTokensCollection,
   createTokenStore,
@@ -7,15 +16,12 @@ import {
   formatRate,
   parseRate,
   type ApiToken,
+  type RateLimit,
   type TokenStore,
 } from './tokens';
 
-export const EXIT_OK = 0;
-/** `revoke` of a token that does not exist or is already revoked. */
-export const EXIT_NOT_FOUND = 1;
-export const EXIT_USAGE = 2;
-/** MongoDB failed. */
-export const EXIT_FAILED = 3;
+/** `revoke` of a token that does not exist or is already revoked exits with `EXIT_NOT_FOUND`. */
+export { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '@jobline/libs/cli';
 
 const USAGE = `usage: npm run tokens -- <command>
 
@@ -30,20 +36,14 @@ const USAGE = `usage: npm run tokens -- <command>
 MongoDB is MONGODB_URI / MONGODB_DB. Exit code: 0 done, 1 no such live token (revoke), 2 usage, 3 failed.
 `;
 
-export interface TokensCliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+export type TokensCliIo = CliIo;
 
 type Command =
-  | { name: 'create'; tenantId: string; tokenName?: string; rate?: string }
+  | { name: 'create'; tenantId: string; tokenName?: string; rateLimit?: RateLimit }
   | { name: 'list'; tenantId?: string }
-  | { name: 'revoke'; id: string }
-  | { name: 'help' };
+  | { name: 'revoke'; id: string };
 
-class UsageError extends Error {}
-
-function parseCommand(argv: string[]): Command {
+function parseCommand(argv: string[]): Command | { name: 'help' } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -68,7 +68,12 @@ function parseCommand(argv: string[]): Command {
       noMore(['tenant', 'name', 'rate']);
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       if (!values.tenant?.trim()) throw new UsageError('create needs --tenant <tenant>');
-      return { name: 'create', tenantId: values.tenant.trim(), tokenName: values.name, rate: values.rate };
+      return {
+        name: 'create',
+        tenantId: values.tenant.trim(),
+        tokenName: values.name,
+        rateLimit: values.rate === undefined ? undefined : parseRate(values.rate),
+      };
     case 'list':
       noMore(['tenant']);
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
@@ -93,82 +98,69 @@ function describe(token: ApiToken): string {
   ].join('\t');
 }
 
+const tokensCli: CliProgram<Command, TokenStore> = {
+  name: 'tokens',
+  usage: USAGE,
+  parse: parseCommand,
+  async run(command, store, io) {
+    switch (command.name) {
+      case 'create': {
+        const { token, apiToken } = await store.create({
+          tenantId: command.tenantId,
+          name: command.tokenName,
+          rateLimit: command.rateLimit,
+        });
+        io.stdout.write(`${describe(apiToken)}\n`);
+        io.stdout.write(`token: ${token}\n(shown once: only its hash is stored)\n`);
+        return EXIT_OK;
+      }
+      case 'list': {
+        const tokens = await store.list({ tenantId: command.tenantId });
+        io.stdout.write(['id\ttenant\tname\tcreated\tstatus\trate', ...tokens.map(describe)].join('\n') + '\n');
+        return EXIT_OK;
+      }
+      case 'revoke': {
+        if (await store.revoke(command.id)) {
+          io.stdout.write(`revoked ${command.id}; producers refuse it within 30 s\n`);
+          return EXIT_OK;
+        }
+        io.stderr.write(`tokens: no active token ${command.id}\n`);
+        return EXIT_NOT_FOUND;
+      }
+      default: {
+        const unknown: never = command;
+        throw new Error(`unhandled command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+};
+
 /** Runs one command and returns the exit code; the store is opened only once the arguments are valid. */
-export async function runTokensCommand(
+export function runTokensCommand(
   argv: string[],
   openStore: () => Promise<TokenStore>,
   io: TokensCliIo,
 ): Promise<number> {
-  let command: Command;
-  let rateLimit;
-  try {
-    command = parseCommand(argv);
-    if (command.name === 'create' && command.rate !== undefined) rateLimit = parseRate(command.rate);
-  } catch (err) {
-    io.stderr.write(`tokens: ${(err as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (command.name === 'help') {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
-  const store = await openStore();
-  switch (command.name) {
-    case 'create': {
-      const { token, apiToken } = await store.create({
-        tenantId: command.tenantId,
-        name: command.tokenName,
-        rateLimit,
-      });
-      io.stdout.write(`${describe(apiToken)}\n`);
-      io.stdout.write(`token: ${token}\n(shown once: only its hash is stored)\n`);
-      return EXIT_OK;
-    }
-    case 'list': {
-      const tokens = await store.list({ tenantId: command.tenantId });
-      io.stdout.write(['id\ttenant\tname\tcreated\tstatus\trate', ...tokens.map(describe)].join('\n') + '\n');
-      return EXIT_OK;
-    }
-    case 'revoke': {
-      if (await store.revoke(command.id)) {
-        io.stdout.write(`revoked ${command.id}; producers refuse it within 30 s\n`);
-        return EXIT_OK;
-      }
-      io.stderr.write(`tokens: no active token ${command.id}\n`);
-      return EXIT_NOT_FOUND;
-    }
-    default: {
-      const unknown: never = command;
-      throw new Error(`unhandled command ${JSON.stringify(unknown)}`);
-    }
-  }
+  return runCliCommand(tokensCli, argv, openStore, io);
 }
 
 /** `npm run tokens -- …`: connects to MongoDB, runs the command, closes. Nothing here calls `process.exit`. */
-export async function runTokensCli(
+export function runTokensCli(
   argv: string[],
   env: Env = process.env,
   io: TokensCliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let mongo: MongoConnection | undefined;
-  try {
-    return await runTokensCommand(
+  return runMongoCli('tokens', env, io, (openDb) =>
+    runTokensCommand(
       argv,
       async () => {
-        const config = loadConfig(InfraEnv.pick({ MONGODB_URI: true, MONGODB_DB: true }), env);
-        mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-        const collection = apiTokensCollection(mongo.db);
+        const collection = apiTokensCollection(await openDb());
         await ensureTokenIndexes(collection);
         return createTokenStore(collection);
       },
       io,
-    );
-  } catch (err) {
-    io.stderr.write(`tokens: ${(err as Error).message}\n`);
-    return EXIT_FAILED;
-  } finally {
-    await mongo?.client.close();
-  }
+    ),
+  );
 }
 
 if (require.main === module) {

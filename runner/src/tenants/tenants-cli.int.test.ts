@@ -1,4 +1,4 @@
-import { testInfra, testNamespace } from '@jobline/libs/testing';
+import { runCaptured, testInfra, testNamespace } from '@jobline/libs/testing';
 import { connectMongo, tenantLimitsCollection, type MongoConnection } from '@jobline/libs';
 import { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, runTenantsCli } from './tenants-cli';
 
@@ -15,14 +15,8 @@ describe('npm run tenants', () => {
     await mongo.client.close();
   });
 
-  async function run(argv: string[], environment: Record<string, string> = env()) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runTenantsCli(argv, environment, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    });
-    return { code, stdout, stderr };
+  function run(argv: string[], environment: Record<string, string> = env()) {
+    return runCaptured((io) => runTenantsCli(argv, environment, io));
   }
 
   it('sets, changes, lists and removes a tenant’s limit, one document per tenant', async () => {

@@ -1,21 +1,20 @@
 import { parseArgs } from 'node:util';
+import { tenantLimitsCollection } from '@jobline/libs';
 import {
-  InfraEnv,
-  connectMongo,
-  loadConfig,
-  tenantLimitsCollection,
-  type Env,
-  type MongoConnection,
-} from '@jobline/libs';
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  UsageError,
+  runCliCommand,
+  runMongoCli,
+  type CliIo,
+  type CliProgram,
+} from '@jobline/libs/cli';
+import type { Env } from '@jobline/libs/config';
 import { createTenantLimitStore, type TenantLimit, type TenantLimitStore } from './tenant-limit-store';
 import { MAX_TENANT_CONCURRENCY, parseTenantConcurrency } from './tenant-limits';
 
-export const EXIT_OK = 0;
-/** `unlimit` of a tenant that has no limit in the collection. */
-export const EXIT_NOT_FOUND = 1;
-export const EXIT_USAGE = 2;
-/** MongoDB failed. */
-export const EXIT_FAILED = 3;
+/** `unlimit` of a tenant that has no limit in the collection exits with `EXIT_NOT_FOUND`. */
+export { EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError } from '@jobline/libs/cli';
 
 const WITHIN = 'within RUNNER_TENANT_LIMITS_REFRESH_MS (10 s by default)';
 
@@ -33,18 +32,13 @@ The runners read the limits every RUNNER_TENANT_LIMITS_REFRESH_MS (10 s by defau
 MongoDB is MONGODB_URI / MONGODB_DB. Exit code: 0 done, 1 no such limit (unlimit), 2 usage, 3 failed.
 `;
 
-export interface TenantsCliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+export type TenantsCliIo = CliIo;
 
 export type TenantsCommand =
   | { name: 'limit'; tenantId: string; concurrency: number; by?: string }
   | { name: 'unlimit'; tenantId: string }
   | { name: 'list'; tenantId?: string }
   | { name: 'help' };
-
-export class UsageError extends Error {}
 
 const OPTIONS = ['tenant', 'concurrency', 'by'] as const;
 
@@ -100,78 +94,61 @@ function describe(limit: TenantLimit): string {
   return [limit.tenantId, limit.concurrency, limit.updatedAt.toISOString(), limit.by ?? '-'].join('\t');
 }
 
+const tenantsCli: CliProgram<Exclude<TenantsCommand, { name: 'help' }>, TenantLimitStore> = {
+  name: 'tenants',
+  usage: USAGE,
+  parse: parseTenantsCommand,
+  async run(command, store, io) {
+    switch (command.name) {
+      case 'limit': {
+        const { tenantId, concurrency, by } = command;
+        const previous = await store.set({ tenantId, concurrency, by });
+        io.stdout.write(`${tenantId}: ${previous ?? 'none'} → ${concurrency}; runners apply it ${WITHIN}\n`);
+        return EXIT_OK;
+      }
+      case 'unlimit': {
+        const removed = await store.remove(command.tenantId);
+        if (removed) {
+          io.stdout.write(
+            `${removed.tenantId}: ${removed.concurrency} → none; runners fall back to RUNNER_TENANT_LIMITS or ` +
+              `RUNNER_TENANT_CONCURRENCY ${WITHIN}\n`,
+          );
+          return EXIT_OK;
+        }
+        io.stderr.write(`tenants: no limit of tenant ${command.tenantId} in tenant_limits\n`);
+        return EXIT_NOT_FOUND;
+      }
+      case 'list': {
+        const limits = await store.list({ tenantId: command.tenantId });
+        io.stdout.write(['tenant\tconcurrency\tupdated\tby', ...limits.map(describe)].join('\n') + '\n');
+        return EXIT_OK;
+      }
+      default: {
+        const unknown: never = command;
+        throw new Error(`unhandled command ${JSON.stringify(unknown)}`);
+      }
+    }
+  },
+};
+
 /** Runs one command and returns the exit code; the store is opened only once the arguments are valid. */
-export async function runTenantsCommand(
+export function runTenantsCommand(
   argv: string[],
   openStore: () => Promise<TenantLimitStore>,
   io: TenantsCliIo,
 ): Promise<number> {
-  let command: TenantsCommand;
-  try {
-    command = parseTenantsCommand(argv);
-  } catch (err) {
-    io.stderr.write(`tenants: ${(err as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (command.name === 'help') {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
-  const store = await openStore();
-  switch (command.name) {
-    case 'limit': {
-      const { tenantId, concurrency, by } = command;
-      const previous = await store.set({ tenantId, concurrency, by });
-      io.stdout.write(`${tenantId}: ${previous ?? 'none'} → ${concurrency}; runners apply it ${WITHIN}\n`);
-      return EXIT_OK;
-    }
-    case 'unlimit': {
-      const removed = await store.remove(command.tenantId);
-      if (removed) {
-        io.stdout.write(
-          `${removed.tenantId}: ${removed.concurrency} → none; runners fall back to RUNNER_TENANT_LIMITS or ` +
-            `RUNNER_TENANT_CONCURRENCY ${WITHIN}\n`,
-        );
-        return EXIT_OK;
-      }
-      io.stderr.write(`tenants: no limit of tenant ${command.tenantId} in tenant_limits\n`);
-      return EXIT_NOT_FOUND;
-    }
-    case 'list': {
-      const limits = await store.list({ tenantId: command.tenantId });
-      io.stdout.write(['tenant\tconcurrency\tupdated\tby', ...limits.map(describe)].join('\n') + '\n');
-      return EXIT_OK;
-    }
-    default: {
-      const unknown: never = command;
-      throw new Error(`unhandled command ${JSON.stringify(unknown)}`);
-    }
-  }
+  return runCliCommand(tenantsCli, argv, openStore, io);
 }
 
 /** `npm run tenants -- …`: connects to MongoDB, runs the command, closes. Nothing here calls `process.exit`. */
-export async function runTenantsCli(
+export function runTenantsCli(
   argv: string[],
   env: Env = process.env,
   io: TenantsCliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let mongo: MongoConnection | undefined;
-  try {
-    return await runTenantsCommand(
-      argv,
-      async () => {
-        const config = loadConfig(InfraEnv.pick({ MONGODB_URI: true, MONGODB_DB: true }), env);
-        mongo = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
-        return createTenantLimitStore(tenantLimitsCollection(mongo.db));
-      },
-      io,
-    );
-  } catch (err) {
-    io.stderr.write(`tenants: ${(err as Error).message}\n`);
-    return EXIT_FAILED;
-  } finally {
-    await mongo?.client.close();
-  }
+  return runMongoCli('tenants', env, io, (openDb) =>
+    runTenantsCommand(argv, async () => createTenantLimitStore(tenantLimitsCollection(await openDb())), io),
+  );
 }
 
 if (require.main === module) {
