@@ -1,14 +1,9 @@
 import {
-  allTopics,
-  connectMongo,
-  connectRedis,
-  createKafka,
   createKafkaPausePublisher,
   createLogger,
   createPauseCache,
   encodePauseEvent,
   ensurePauseIndexes,
-  ensureTopics,
   joblineCollections,
   pauseCollections,
   pauseScopeId,
@@ -18,12 +13,13 @@ import {
   type PauseCollections,
   type PauseEvent,
 } from '@jobline/libs';
-import { aWorkPaused, aWorkResumed, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aWorkPaused, aWorkResumed, testNamespace, waitFor } from '@jobline/libs/testing';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import type { LogMessage, PoisonMessage } from './persist-batch';
 import { createPausePersister } from './persist-pauses';
 import { createPersister, type Persister } from './persister';
+import { connectPersisterStack, type PersisterStack } from './testing/persister-stack';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -50,30 +46,23 @@ describe('pause persister against Kafka, MongoDB and Redis', () => {
   let redis: Redis;
   let collections: PauseCollections;
   let persister: Persister | undefined;
+  let stack: PersisterStack<KafkaPausePublisher>;
   let quarantined: PoisonMessage[];
 
   beforeAll(async () => {
-    const infra = testInfra();
-    kafka = createKafka({ brokers: infra.brokers, clientId: 'test-pause-persister', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
-    publisher = createKafkaPausePublisher(kafka, { topic: topics.pauses, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
+    stack = await connectPersisterStack(ns, {
+      clientId: 'test-pause-persister',
+      logger,
+      publisher: (client) => createKafkaPausePublisher(client, { topic: topics.pauses, timeoutMs: 5000 }),
+    });
+    ({ kafka, admin, publisher, mongo, redis } = stack);
     collections = pauseCollections(mongo.db);
     await ensurePauseIndexes(collections);
   });
 
   afterAll(async () => {
     await persister?.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   const cache = () => createPauseCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });

@@ -1,8 +1,4 @@
 import {
-  allTopics,
-  connectMongo,
-  connectRedis,
-  createKafka,
   createKafkaSchedulePublisher,
   createLogger,
   createScheduleCache,
@@ -10,7 +6,6 @@ import {
   definitionOf,
   encodeScheduleEvent,
   ensureScheduleIndexes,
-  ensureTopics,
   evolveSchedule,
   joblineCollections,
   scheduleCollections,
@@ -20,12 +15,13 @@ import {
   type ScheduleCollections,
   type ScheduleEvent,
 } from '@jobline/libs';
-import { aScheduleCreated, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aScheduleCreated, testNamespace, waitFor } from '@jobline/libs/testing';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import type { LogMessage, PoisonMessage } from './persist-batch';
 import { createSchedulePersister } from './persist-schedules';
 import { createPersister, type Persister } from './persister';
+import { connectPersisterStack, type PersisterStack } from './testing/persister-stack';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -71,30 +67,23 @@ describe('schedule persister against Kafka, MongoDB and Redis', () => {
   let redis: Redis;
   let collections: ScheduleCollections;
   let persister: Persister | undefined;
+  let stack: PersisterStack<KafkaSchedulePublisher>;
   let quarantined: PoisonMessage[];
 
   beforeAll(async () => {
-    const infra = testInfra();
-    kafka = createKafka({ brokers: infra.brokers, clientId: 'test-schedule-persister', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
-    publisher = createKafkaSchedulePublisher(kafka, { topic: topics.schedules, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
+    stack = await connectPersisterStack(ns, {
+      clientId: 'test-schedule-persister',
+      logger,
+      publisher: (client) => createKafkaSchedulePublisher(client, { topic: topics.schedules, timeoutMs: 5000 }),
+    });
+    ({ kafka, admin, publisher, mongo, redis } = stack);
     collections = scheduleCollections(mongo.db);
     await ensureScheduleIndexes(collections);
   });
 
   afterAll(async () => {
     await persister?.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   const cache = () => createScheduleCache(redis, { keyPrefix: ns.redisPrefix, ttlSeconds: 60 });

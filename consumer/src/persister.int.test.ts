@@ -1,13 +1,8 @@
 import {
-  connectMongo,
-  connectRedis,
   createJobCache,
-  createKafka,
   createKafkaEventPublisher,
   createLogger,
   ensureIndexes,
-  allTopics,
-  ensureTopics,
   joblineCollections,
   newEvent,
   topicNames,
@@ -16,12 +11,13 @@ import {
   type KafkaEventPublisher,
   type MongoConnection,
 } from '@jobline/libs';
-import { aJobRequested, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
+import { aJobRequested, testNamespace, waitFor } from '@jobline/libs/testing';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { createBatchPersister } from './persist-batch';
 import { createPersister, type Persister } from './persister';
+import { connectPersisterStack, type PersisterStack } from './testing/persister-stack';
 
 const logger = createLogger({ service: 'test', level: 'error' });
 
@@ -46,29 +42,22 @@ describe('persister consumer loop against Kafka and MongoDB', () => {
   let redis: Redis;
   let collections: JoblineCollections;
   let persister: Persister | undefined;
+  let stack: PersisterStack<KafkaEventPublisher>;
 
   beforeAll(async () => {
-    const infra = testInfra();
-    kafka = createKafka({ brokers: infra.brokers, clientId: 'test-persister', logger });
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topics, { eventPartitions: 3, replicationFactor: 1 }, logger);
-    publisher = createKafkaEventPublisher(kafka, { topic: topics.events, timeoutMs: 5000 });
-    await publisher.connect();
-    mongo = await connectMongo(infra.mongoUri, ns.database);
-    redis = connectRedis(infra.redisUrl);
-    await redis.connect();
+    stack = await connectPersisterStack(ns, {
+      clientId: 'test-persister',
+      logger,
+      publisher: (client) => createKafkaEventPublisher(client, { topic: topics.events, timeoutMs: 5000 }),
+    });
+    ({ kafka, admin, publisher, mongo, redis } = stack);
     collections = joblineCollections(mongo.db);
     await ensureIndexes(collections);
   });
 
   afterAll(async () => {
     await persister?.stop();
-    await admin.deleteTopics({ topics: allTopics(topics) }).catch(() => undefined);
-    await mongo.db.dropDatabase();
-    const keys = await redis.keys(`${ns.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await Promise.all([publisher.disconnect(), admin.disconnect(), mongo.client.close(), redis.quit()]);
+    await stack.close();
   });
 
   async function startPersister() {
