@@ -12,7 +12,7 @@ import {
 } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { auditLog, logEnds, type AuditFindings } from './log-audit';
-import { freePort, ServiceProcess, type ServiceName } from './service-process';
+import { joblineEnv, ServiceProcess, type ServiceName } from './service-process';
 import { setKafkaRunning } from './stack-control';
 
 const TERMINAL = [...TERMINAL_STATUSES];
@@ -88,17 +88,12 @@ describe('crash safety', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    ({ base, env } = await joblineEnv(ns, {
       API_TOKENS: 'crash-token:crash',
       RUNNER_CONCURRENCY: '4',
       // A killed member's partitions move to the restarted one after this long.
       KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    }));
     services.set('producer', await ServiceProcess.start('producer', env));
     const [consumer, runner] = await Promise.all([
       ServiceProcess.start('consumer', env),

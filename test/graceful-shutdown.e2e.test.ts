@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { topicNames, type Env, type JobEvent, type JobEventDocument, type JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { auditLog } from './log-audit';
-import { freePort, ServiceProcess } from './service-process';
+import { joblineEnv, ServiceProcess } from './service-process';
 
 /**
  * SIGTERM, as an orchestrator sends it on a deploy: the runner stops taking work, lets running jobs finish within its
@@ -55,15 +55,10 @@ describe('graceful shutdown', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    ({ base, env } = await joblineEnv(ns, {
       API_TOKENS: 'shutdown-token:shutdown',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    }));
     producer = await ServiceProcess.start('producer', env);
     persister = await ServiceProcess.start('consumer', env);
     await mongo.connect();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { JobView } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { MongoClient } from 'mongodb';
-import { freePort, ServiceProcess } from './service-process';
+import { joblineEnv, ServiceProcess } from './service-process';
 
 const AUTH = { authorization: 'Bearer crash-token' };
 const ROWS = 12_000;
@@ -27,17 +27,12 @@ describe('an import whose runner is killed mid-way', () => {
   const services: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    ({ base, env } = await joblineEnv(ns, {
       API_TOKENS: 'crash-token:crash',
       BLOB_DIR: blobDir,
       // A dead runner's partitions move on after this.
       KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    }));
     services.push(await ServiceProcess.start('producer', env));
     services.push(await ServiceProcess.start('consumer', env));
   });

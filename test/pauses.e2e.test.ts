@@ -1,6 +1,6 @@
 import type { Env } from '@jobline/libs';
 import { metricValue, readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
-import { freePort, ServiceProcess, type ServiceName } from './service-process';
+import { joblineEnv, ServiceProcess, type ServiceName } from './service-process';
 import { MongoClient } from 'mongodb';
 
 const SERVICES: ServiceName[] = ['producer', 'consumer', 'runner'];
@@ -66,17 +66,12 @@ describe('pause and resume across a full restart', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    ({ base, env } = await joblineEnv(ns, {
       API_TOKENS: 'acme-token:acme,globex-token:globex',
       // One partition and one slot: the order jobs start in is the order they were submitted in.
       KAFKA_EVENT_PARTITIONS: '1',
       RUNNER_CONCURRENCY: '1',
-    };
+    }));
     await startAll();
   });
 

@@ -11,7 +11,7 @@ import {
 } from '@jobline/libs';
 import { readJson, testInfra, testNamespace, waitFor } from '@jobline/libs/testing';
 import { auditLog } from './log-audit';
-import { freePort, ServiceProcess, type ServiceName } from './service-process';
+import { joblineEnv, ServiceProcess, type ServiceName } from './service-process';
 
 const SECOND = 1000;
 
@@ -42,16 +42,11 @@ describe('a schedule across a runner crash', () => {
       .sort((a, b) => a.fireAt - b.fireAt);
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      ...ns.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+    ({ base, env } = await joblineEnv(ns, {
       API_TOKENS: 'schedule-token:schedules',
       // A killed runner's schedules move to the restarted one after this long.
       KAFKA_SESSION_TIMEOUT_MS: '6000',
-    };
+    }));
     const started = await Promise.all(
       (['producer', 'consumer', 'runner'] as const).map((name) => ServiceProcess.start(name, env)),
     );

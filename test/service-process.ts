@@ -79,18 +79,28 @@ export interface Jobline {
 }
 
 /**
+ * The environment of the services of one test namespace, the producer on a free loopback port, and `base`, where its
+ * API answers: for a test that starts, stops and restarts the services one by one. `env` adds to or overrides it; a
+ * function of `base` serves settings that name it.
+ */
+export async function joblineEnv(
+  ns: TestNamespace,
+  env: Env | ((base: string) => Env) = {},
+): Promise<{ base: string; env: Env }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    env: { ...ns.env, PORT: String(port), HOST: '127.0.0.1', ...(typeof env === 'function' ? env(base) : env) },
+  };
+}
+
+/**
  * Starts the three services on the namespace's topics, database and keys, the producer on a free loopback port.
  * `env` adds to or overrides that environment; a function of the API's base URL serves settings that name it.
  */
 export async function startJobline(ns: TestNamespace, env: Env | ((base: string) => Env) = {}): Promise<Jobline> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const serviceEnv = {
-    ...ns.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ...(typeof env === 'function' ? env(base) : env),
-  };
+  const { base, env: serviceEnv } = await joblineEnv(ns, env);
   const starts = await Promise.allSettled(
     (['producer', 'consumer', 'runner'] as const).map((name) => ServiceProcess.start(name, serviceEnv)),
   );
