@@ -75,7 +75,9 @@ export function createJobCache(redis: Redis, options: { keyPrefix: string; ttlSe
       if (failed) throw failed[0];
     },
     async putUnlessPersisted(job) {
-      const putUnlessPersisted = (redis as unknown as Record<string, PutUnlessPersisted>)[PUT_UNLESS_PERSISTED_COMMAND]!;
+      const putUnlessPersisted = (redis as unknown as Record<string, PutUnlessPersisted>)[
+        PUT_UNLESS_PERSISTED_COMMAND
+      ]!;
       const written = await putUnlessPersisted.call(
         redis,
         key(job.view.id),
