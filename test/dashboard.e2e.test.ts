@@ -220,7 +220,8 @@ describe('dashboard at /ui', () => {
     });
     await page.getByRole('button', { name: 'Upload' }).click();
     const report = page.getByTestId('import-report');
-    await report.locator('[data-status="completed"]').waitFor({ timeout: 20_000 });
+    // An import passes through the blob store and the import engine: on a loaded machine it has taken over 20 s.
+    await report.locator('[data-status="completed"]').waitFor({ timeout: 60_000 });
     await expect(report.getByTestId('report-imported').textContent()).resolves.toBe('2');
     await expect(report.getByTestId('report-rejected').textContent()).resolves.toBe('1');
     await expect(report.getByTestId('rejected-records').textContent()).resolves.toContain('VALIDATION_FAILED');
